@@ -1,0 +1,20 @@
+"""minigrad: a NumPy tensor library with reverse-mode automatic differentiation."""
+from .autograd import enable_grad, grad, is_grad_enabled, no_grad, scope
+from .backend import (bool_, float16, float32, float64, get_rng_state, int8, int16, int32, int64,
+                      manual_seed, set_rng_state, uint8)
+from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand_like, randn,
+                       randn_like, zeros, zeros_like)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .tensor import Tensor, concatenate, matmul, maximum, minimum, stack, tensor, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "full", "arange", "eye", "randn", "rand",
+    "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
+    "matmul", "where", "maximum", "minimum", "concatenate", "stack",
+    "no_grad", "enable_grad", "is_grad_enabled", "grad", "scope",
+    "gradcheck", "gradgradcheck", "GradcheckError",
+    "manual_seed", "get_rng_state", "set_rng_state",
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+]

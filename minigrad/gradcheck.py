@@ -1,0 +1,105 @@
+"""Finite-difference gradient checks in float64, for users and for the test suite."""
+from . import autograd
+from .backend import xp
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with central finite differences."""
+
+
+def _outputs(result):
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    return [o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f"]
+
+
+class _Weighted:
+    """fn reduced to a scalar by a fixed random weighting of its outputs (a plain sum would hide
+    gradients that land in the wrong place)."""
+
+    def __init__(self, fn, seed):
+        self.fn, self.rng, self.weights = fn, xp.random.default_rng(seed), None
+
+    def __call__(self, *inputs):
+        outs = _outputs(self.fn(*inputs))
+        if self.weights is None:
+            self.weights = [self.rng.standard_normal(o.shape) for o in outs]
+        total = None
+        for o, w in zip(outs, self.weights):
+            term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
+            total = term if total is None else total + term
+        return total
+
+
+def _check_inputs(inputs, caller):
+    inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{caller}: input {i} is a {type(x).__name__}, not a Tensor")
+        if x.requires_grad and x.dtype != xp.float64:
+            raise TypeError(f"{caller}: input {i} is {x.dtype}; finite differences need float64 "
+                            "inputs (use .double())")
+    return inputs
+
+
+def _analytic(scalar, inputs, wrt):
+    out = scalar(*inputs)
+    if out is None or not out.requires_grad:
+        return [xp.zeros(inputs[i].shape) for i in wrt]
+    grads = autograd.grad(out, [inputs[i] for i in wrt], allow_unused=True)
+    return [xp.zeros(inputs[i].shape) if g is None else g.data for i, g in zip(wrt, grads)]
+
+
+def _numeric(scalar, inputs, i, eps):
+    x = inputs[i].data
+    flat, grad = x.reshape(-1), xp.zeros(x.size)
+    for k in range(x.size):         # with grad enabled: gradgradcheck's fn takes gradients
+        orig = flat[k]
+        flat[k] = orig + eps
+        hi = scalar(*inputs)
+        flat[k] = orig - eps
+        lo = scalar(*inputs)
+        flat[k] = orig
+        grad[k] = 0.0 if hi is None else (hi.item() - lo.item()) / (2 * eps)
+    return grad.reshape(x.shape)
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              seed: int = 0) -> bool:
+    """Compare the gradient of `fn` at `inputs` (float64 tensors) with central finite differences.
+
+    Outputs are reduced to a scalar with fixed random weights. Raises GradcheckError naming the
+    input and its worst element on a mismatch; returns True otherwise.
+    """
+    inputs = _check_inputs(inputs, "gradcheck")
+    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck: no input has requires_grad=True")
+    scalar = _Weighted(fn, seed)
+    for i, analytic in zip(wrt, _analytic(scalar, inputs, wrt)):
+        numeric = _numeric(scalar, inputs, i, eps)
+        err = xp.abs(analytic - numeric) - (atol + rtol * xp.abs(numeric))
+        if err.size and not (err <= 0).all():
+            bad = xp.unravel_index(xp.nanargmax(xp.where(xp.isnan(err), xp.inf, err)), err.shape)
+            raise GradcheckError(
+                f"gradcheck: input {i} (shape {inputs[i].shape}) disagrees with finite differences; "
+                f"worst element {tuple(int(k) for k in bad)}: analytic {analytic[bad]:.8g}, numeric "
+                f"{numeric[bad]:.8g} (atol={atol}, rtol={rtol}, eps={eps})")
+    return True
+
+
+def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  seed: int = 0) -> bool:
+    """gradcheck of the (create_graph=True) gradient of `fn`: checks second derivatives."""
+    inputs = _check_inputs(inputs, "gradgradcheck")
+    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    scalar = _Weighted(fn, seed)
+
+    def first_grads(*xs):
+        out = scalar(*xs)
+        if out is None or not out.requires_grad:
+            return ()
+        grads = autograd.grad(out, [xs[i] for i in wrt], create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_grads, inputs, eps, atol, rtol, seed + 1)

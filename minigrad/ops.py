@@ -1,0 +1,325 @@
+"""The primitive ops: each a `forward` over arrays beside a `backward` over Tensors.
+
+Elementwise:   Add, Sub, Mul, Div, Neg, Pow, Exp, Log, Sqrt, Tanh, Abs, Maximum, Minimum, Where, Cast
+Reductions:    Sum, Max (ties share the gradient evenly, like torch.amax)
+Shape:         Reshape, Permute, Expand, Pad, Concat
+Indexing:      Index (basic, integer-array and boolean keys) and its adjoint IndexAdd
+Linear:        MatMul (batched, equal leading dims)
+Windows:       Windows (sliding-window view, under conv and pooling) and its adjoint WindowsAdd
+
+Binary primitives take equal shapes and dtypes: Tensor broadcasts (Expand) and promotes (Cast) first.
+Backward runs under no_grad unless create_graph=True, so it builds a graph only when asked to.
+"""
+import itertools
+
+from .autograd import Primitive
+from .backend import windows, xp
+
+
+def _const(array):
+    """A Tensor that is a constant of the gradient graph (masks, signs)."""
+    from .tensor import Tensor
+    return Tensor._wrap(array)
+
+
+class Add(Primitive):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Primitive):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Primitive):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return g * b, g * a
+
+
+class Div(Primitive):
+    save_output = True
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        b = self.inputs[1]
+        ga = g / b
+        return ga, -ga * self.output()        # d(a/b)/db = -(a/b)/b
+
+
+class Neg(Primitive):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return (-g,)
+
+
+class Pow(Primitive):
+    save_output = True
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g * b * a ** (b - 1) if a.requires_grad else None
+        gb = None
+        if b.requires_grad:                    # like torch: 0 where a == 0 and b >= 0
+            log_a = _const(xp.where((a.data == 0) & (b.data >= 0), 1, a.data).astype(a.dtype)).log()
+            gb = g * self.output() * log_a
+        return ga, gb
+
+
+class Exp(Primitive):
+    save_output = True
+
+    def forward(self, a):
+        return xp.exp(a)
+
+    def backward(self, g):
+        return (g * self.output(),)
+
+
+class Log(Primitive):
+    def forward(self, a):
+        return xp.log(a)
+
+    def backward(self, g):
+        return (g / self.inputs[0],)
+
+
+class Sqrt(Primitive):
+    save_output = True
+
+    def forward(self, a):
+        return xp.sqrt(a)
+
+    def backward(self, g):
+        return (g / (self.output() * 2),)
+
+
+class Tanh(Primitive):
+    save_output = True
+
+    def forward(self, a):
+        return xp.tanh(a)
+
+    def backward(self, g):
+        y = self.output()
+        return (g * (1 - y * y),)
+
+
+class Abs(Primitive):
+    def forward(self, a):
+        return xp.abs(a)
+
+    def backward(self, g):
+        return (g * _const(xp.sign(self.inputs[0].data)),)
+
+
+class Maximum(Primitive):
+    """Elementwise maximum; where a == b the gradient is split evenly, as in torch.maximum."""
+
+    def forward(self, a, b):
+        return xp.maximum(a, b)
+
+    def _share(self, a, b):
+        return (a > b) + 0.5 * (a == b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        share = self._share(a.data, b.data).astype(g.dtype)
+        return g * _const(share), g * _const(1 - share)
+
+
+class Minimum(Maximum):
+    def forward(self, a, b):
+        return xp.minimum(a, b)
+
+    def _share(self, a, b):
+        return (a < b) + 0.5 * (a == b)
+
+
+class Where(Primitive):
+    """cond ? a : b with a constant boolean `cond`."""
+
+    def forward(self, a, b, cond):
+        self.cond = cond
+        return xp.where(cond, a, b)
+
+    def backward(self, g):
+        zero = _const(xp.zeros_like(g.data))
+        return Where.apply(g, zero, cond=self.cond), Where.apply(zero, g, cond=self.cond)
+
+
+class Cast(Primitive):
+    def forward(self, a, dtype):
+        self.dtype_in = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return (Cast.apply(g, dtype=self.dtype_in),)
+
+
+class Sum(Primitive):
+    def forward(self, a, axis, keepdims):
+        self.shape_in = a.shape
+        self.shape_kept = tuple(1 if i in axis else n for i, n in enumerate(a.shape))
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        return (g.reshape(self.shape_kept).expand(self.shape_in),)
+
+
+class Max(Primitive):
+    """Maximum over `axis`; tied maxima share the gradient evenly (the torch.amax rule)."""
+
+    def forward(self, a, axis, keepdims):
+        self.axis = axis
+        self.shape_kept = tuple(1 if i in axis else n for i, n in enumerate(a.shape))
+        return a.max(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        a = self.inputs[0].data
+        hit = a == a.max(axis=self.axis, keepdims=True)
+        share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(a.dtype)
+        return (g.reshape(self.shape_kept).expand(a.shape) * _const(share),)
+
+
+class Reshape(Primitive):
+    def forward(self, a, shape):
+        self.shape_in = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return (g.reshape(self.shape_in),)
+
+
+class Permute(Primitive):
+    def forward(self, a, axes):
+        self.axes = axes
+        return a.transpose(axes)
+
+    def backward(self, g):
+        return (g.permute(tuple(xp.argsort(self.axes))),)
+
+
+class Expand(Primitive):
+    """Broadcast to `shape` (a read-only view); the gradient sums over the broadcast axes."""
+
+    def forward(self, a, shape):
+        self.shape_in = a.shape
+        return xp.broadcast_to(a, shape)
+
+    def backward(self, g):
+        lead = g.ndim - len(self.shape_in)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(self.shape_in) if n == 1 and g.shape[lead + i] != 1)
+        return (g.sum(axes).reshape(self.shape_in),)
+
+
+class Pad(Primitive):
+    """Constant padding; `widths` holds one (before, after) pair per axis."""
+
+    def forward(self, a, widths, value):
+        self.inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        out = xp.full([n + lo + hi for n, (lo, hi) in zip(a.shape, widths)], value, a.dtype)
+        out[self.inner] = a
+        return out
+
+    def backward(self, g):
+        return (g[self.inner],)
+
+
+class Concat(Primitive):
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        self.bounds = list(itertools.accumulate([0] + [a.shape[axis] for a in arrays]))
+        return xp.concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(self.bounds, self.bounds[1:]))
+
+
+class Index(Primitive):
+    """a[key] for a normalised key (slices, ints, None, Ellipsis, integer or boolean arrays)."""
+
+    def forward(self, a, key):
+        self.key, self.shape_in = key, a.shape
+        return a[key]
+
+    def backward(self, g):
+        return (IndexAdd.apply(g, key=self.key, shape=self.shape_in),)
+
+
+class IndexAdd(Primitive):
+    """The adjoint of Index: zeros of `shape` with g added at `key` (repeated indices accumulate)."""
+
+    def forward(self, g, key, shape):
+        self.key = key
+        out = xp.zeros(shape, g.dtype)
+        if any(isinstance(k, xp.ndarray) for k in key):
+            xp.add.at(out, key, g)
+        else:                                   # basic indexing never repeats an element
+            out[key] = g
+        return out
+
+    def backward(self, g):
+        return (g[self.key],)
+
+
+class MatMul(Primitive):
+    """a @ b for a (..., n, k) and b (..., k, m) with equal leading dims."""
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return g @ b.swapaxes(-1, -2), a.swapaxes(-1, -2) @ g
+
+
+class Windows(Primitive):
+    """Sliding windows over `axes` as a strided view: each axis becomes its output count and a
+    trailing axis of the window's size is appended for each, as numpy.sliding_window_view does."""
+
+    def forward(self, a, axes, size, stride, dilation):
+        self.params = dict(axes=axes, size=size, stride=stride, dilation=dilation)
+        self.shape_in = a.shape
+        return windows(a, axes, size, stride, dilation)
+
+    def backward(self, g):
+        return (WindowsAdd.apply(g, shape=self.shape_in, **self.params),)
+
+
+class WindowsAdd(Primitive):
+    """The adjoint of Windows: scatter-add each window back, one strided slice per window offset."""
+
+    def forward(self, g, shape, axes, size, stride, dilation):
+        self.params = dict(axes=axes, size=size, stride=stride, dilation=dilation)
+        out = xp.zeros(shape, g.dtype)
+        counts = g.shape[g.ndim - len(axes):]            # window offsets
+        outs = [g.shape[ax] for ax in axes]              # window positions per axis
+        for offset in itertools.product(*[range(k) for k in counts]):
+            dst = [slice(None)] * len(shape)
+            for ax, o, s, d, n in zip(axes, offset, stride, dilation, outs):
+                dst[ax] = slice(o * d, o * d + s * (n - 1) + 1, s)
+            out[tuple(dst)] += g[(Ellipsis,) + offset]
+        return out
+
+    def backward(self, g):
+        return (Windows.apply(g, **self.params),)
