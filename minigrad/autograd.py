@@ -14,6 +14,7 @@ from .backend import ndarray, xp
 class _Mode:
     grad = True      # record graphs?
     scope = ()       # ((kind, name, serial), ...) of the composites and modules being run
+    inplace = 0      # counts in-place updates; a tensor's _version is the count at its last one
 
 
 _serial = itertools.count()
@@ -32,14 +33,17 @@ class Primitive:
         if type(out) is not ndarray:        # numpy returns scalars from 0-d ufuncs and reductions
             out = xp.asarray(out)
         t = _t.Tensor._wrap(out)
-        if _Mode.grad and any(x._requires_grad for x in inputs):
-            t._requires_grad = True
-            t._ctx = op
-            op.inputs = inputs
-            op.versions = [x._version for x in inputs]
-            op.scope = _Mode.scope
-            if cls.save_output:
-                op.out = weakref.ref(t)
+        if _Mode.grad:
+            for x in inputs:
+                if x._requires_grad:           # record the node: t needs a gradient
+                    t._requires_grad = True
+                    t._ctx = op
+                    op.inputs = inputs
+                    op.stamp = _Mode.inplace
+                    op.scope = _Mode.scope
+                    if cls.save_output:
+                        op.out = weakref.ref(t)
+                    break
         return t
 
     def output(self):
@@ -95,25 +99,42 @@ class scope(contextlib.ContextDecorator):
 def _topological_order(roots):
     """Tensors that need a gradient, each after all of its inputs (iterative: no recursion limit)."""
     order, seen, stack = [], set(), [(r, False) for r in roots]
+    push, pop = stack.append, stack.pop
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
             order.append(t)
             continue
         if id(t) in seen:
             continue
         seen.add(id(t))
-        stack.append((t, True))
+        push((t, True))
         op = t._ctx
         if op is not None and op.inputs is not None:
-            stack.extend((x, False) for x in op.inputs if x._requires_grad and id(x) not in seen)
+            for x in op.inputs:
+                if x._requires_grad and id(x) not in seen:
+                    push((x, False))
     return order
 
 
-def _freed_error(op):
-    return RuntimeError(
-        f"backward: the graph through {type(op).__name__} was already freed by an earlier backward; "
-        "pass retain_graph=True to the first backward (or mg.grad) to go through it again")
+def bump_version(t):
+    """Mark `t` as modified in place, so a backward that saved it refuses to run."""
+    _Mode.inplace += 1
+    t._version = _Mode.inplace
+
+
+def _check_node(op):
+    if op.inputs is None:
+        raise RuntimeError(
+            f"backward: the graph through {type(op).__name__} was already freed by an earlier "
+            "backward; pass retain_graph=True to the first backward (or mg.grad) to go through it "
+            "again")
+    for x in op.inputs:
+        if x._version > op.stamp:
+            raise RuntimeError(
+                f"backward: an input of {type(op).__name__} (shape {x.shape}) was modified in place "
+                "after it was used, so its gradient would be wrong. Use an out-of-place op, or "
+                "modify a copy")
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
@@ -137,25 +158,19 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 t.grad = g if t.grad is None else t.grad + g
             if op is None:
                 continue
-            if op.inputs is None:
-                raise _freed_error(op)
-            for x, v in zip(op.inputs, op.versions):
-                if x._version != v:
-                    raise RuntimeError(
-                        f"backward: an input of {type(op).__name__} (shape {x.shape}) was modified in "
-                        f"place after it was used (version {v} -> {x._version}); its gradient would "
-                        "be wrong. Use an out-of-place op, or modify a copy")
+            if op.inputs is None or _Mode.inplace != op.stamp:
+                _check_node(op)
             for x, gx in zip(op.inputs, op.backward(g)):
                 if gx is None or not x._requires_grad:
                     continue
-                if gx.shape != x.shape or gx.dtype != x.dtype:
+                if gx.data.shape != x.data.shape or gx.data.dtype != x.data.dtype:
                     raise AssertionError(
                         f"backward of {type(op).__name__} gave a gradient {gx.shape} {gx.dtype} for "
                         f"an input {x.shape} {x.dtype}")
-                k = id(x)
-                grads[k] = grads[k] + gx if k in grads else gx
+                prev = grads.get(id(x))
+                grads[id(x)] = gx if prev is None else prev + gx
             if not retain_graph:
-                vars(op).clear()     # drops inputs, saved output and buffers: the graph is freed
+                op.__dict__.clear()     # drops inputs, saved output and buffers: the graph is freed
     return captured
 
 

@@ -44,7 +44,7 @@ class Mul(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
-        return g * b, g * a
+        return g * b if a.requires_grad else None, g * a if b.requires_grad else None
 
 
 class Div(Primitive):
@@ -54,9 +54,9 @@ class Div(Primitive):
         return a / b
 
     def backward(self, g):
-        b = self.inputs[1]
+        a, b = self.inputs
         ga = g / b
-        return ga, -ga * self.output()        # d(a/b)/db = -(a/b)/b
+        return ga if a.requires_grad else None, -ga * self.output() if b.requires_grad else None
 
 
 class Neg(Primitive):

@@ -142,12 +142,7 @@ class Tensor:
         if a.data.dtype != b.data.dtype:
             a, b = _promote(a, b)
         if a.data.shape != b.data.shape:
-            try:
-                shape = xp.broadcast_shapes(a.shape, b.shape)
-            except ValueError:
-                raise ValueError(f"{prim.__name__.lower()}: shapes {a.shape} and {b.shape} cannot "
-                                 "be broadcast together") from None
-            a, b = a.expand(shape), b.expand(shape)
+            a, b = _broadcast(a, b, prim.__name__.lower())
         return prim.apply(a, b)
 
     __add__ = lambda self, o: self._binary(o, ops.Add)
@@ -406,7 +401,7 @@ class Tensor:
         if not self.data.flags.writeable:
             self.data = self.data.copy()
         fn(self.data, value)
-        self._version += 1
+        autograd.bump_version(self)
         return self
 
     def __setitem__(self, key, value):
@@ -451,7 +446,9 @@ def _lift(value, like, op):
     """A Python number or array as a Tensor; Python numbers take `like`'s dtype (so float32 stays
     float32), or float32 when a float meets an integer tensor."""
     if isinstance(value, (bool, int, float)):
-        if isinstance(value, float) and not B.is_float(like.dtype):
+        if isinstance(value, float) and like.data.dtype.kind == "f":
+            return Tensor._wrap(xp.asarray(value, like.data.dtype))
+        if isinstance(value, float):
             return Tensor._wrap(xp.asarray(value, B.default_float))
         dtype = like.dtype if B.kind(like.dtype) >= B.kind(type(value)) else B.default_int
         return Tensor._wrap(xp.asarray(value, dtype))
@@ -459,6 +456,22 @@ def _lift(value, like, op):
     if isinstance(value, (xp.ndarray, xp.generic)):
         return Tensor._wrap(xp.asarray(value))
     raise TypeError(f"{op}: cannot combine a Tensor with a {type(value).__name__}")
+
+
+def _broadcast(a, b, op):
+    """Expand whichever operand needs a gradient to the common shape. A constant operand is left to
+    numpy's own broadcasting in forward: it needs no gradient, so the graph needs no Expand for it."""
+    sa, sb = a.data.shape, b.data.shape
+    try:
+        shape = sa if not sb else sb if not sa else xp.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {sa} and {sb} cannot be broadcast together") from None
+    grad = autograd.is_grad_enabled()
+    if a.data.shape != shape and (a._requires_grad and grad or b.data.shape != shape):
+        a = a.expand(shape)
+    if b.data.shape != shape and (b._requires_grad and grad or a.data.shape != shape):
+        b = b.expand(shape)
+    return a, b
 
 
 def _promote(a, b):
