@@ -7,8 +7,10 @@ Indexing:      Index (basic, integer-array and boolean keys) and its adjoint Ind
 Linear:        MatMul (batched, equal leading dims)
 Windows:       Windows (sliding-window view, under conv and pooling) and its adjoint WindowsAdd
 
-Binary primitives take equal shapes and dtypes: Tensor broadcasts (Expand) and promotes (Cast) first.
-Backward runs under no_grad unless create_graph=True, so it builds a graph only when asked to.
+Binary primitives take equal dtypes, and every input that needs a gradient already has the output's
+shape: Tensor promotes (Cast) and broadcasts (Expand) first, so no backward has to "unbroadcast". A
+constant operand (one that needs no gradient) is left to numpy's broadcasting: its gradient is never
+asked for. Backward runs under no_grad unless create_graph=True, so it builds a graph only when asked.
 """
 import itertools
 
