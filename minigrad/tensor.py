@@ -452,6 +452,8 @@ def _lift(value, like, op):
             return Tensor._wrap(xp.asarray(value, B.default_float))
         dtype = like.dtype if B.kind(like.dtype) >= B.kind(type(value)) else B.default_int
         return Tensor._wrap(xp.asarray(value, dtype))
+    if isinstance(value, Tensor):       # a subclass, such as nn.Parameter
+        return value
     _check_array(value, op)
     if isinstance(value, (xp.ndarray, xp.generic)):
         return Tensor._wrap(xp.asarray(value))
