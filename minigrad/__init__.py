@@ -5,6 +5,8 @@ from .backend import (bool_, float16, float32, float64, get_rng_state, int8, int
 from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import optim
+from .serialize import load, save
 from .tensor import Tensor, concatenate, matmul, maximum, minimum, stack, tensor, where
 
 __version__ = "0.1.0"
@@ -16,5 +18,6 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "scope",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state",
+    "optim", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]

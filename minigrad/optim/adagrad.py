@@ -1,0 +1,27 @@
+"""Adagrad: per-coordinate step sizes from the running sum of squared gradients."""
+from ..backend import xp
+from .optimizer import Optimizer, check_at_least
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad: s += g*g; w -= lr / (1 + (t-1)*lr_decay) * g / (sqrt(s) + eps), with s
+    starting at initial_accumulator_value."""
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _validate(self, group):
+        check_at_least(self, group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value",
+                       "eps")
+
+    def _update(self, w, g, state, group):
+        if not state:
+            state.update(step=0, sum=xp.full_like(w, group["initial_accumulator_value"]))
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        state["sum"] += g * g
+        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        w -= lr * (g / (xp.sqrt(state["sum"]) + group["eps"]))

@@ -1,0 +1,53 @@
+"""Adam (with optional AMSGrad) and AdamW, its variant with decoupled weight decay."""
+import math
+
+from ..backend import xp
+from .optimizer import Optimizer, check_at_least, check_betas
+
+
+class Adam(Optimizer):
+    """PyTorch's Adam: m, v are running means of g and g*g; with bias corrections b1 = 1 - beta1**t,
+    b2 = 1 - beta2**t: w -= lr/b1 * m / (sqrt(v)/sqrt(b2) + eps). AMSGrad uses the running max of v.
+    Weight decay adds wd*w to the gradient (L2 penalty)."""
+
+    decoupled = False       # AdamW: shrink w by (1 - lr*wd) instead of adding wd*w to g
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _validate(self, group):
+        check_at_least(self, group, "lr", "eps", "weight_decay")
+        check_betas(self, group)
+
+    def _update(self, w, g, state, group):
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        if not state:
+            state.update(step=0, exp_avg=xp.zeros_like(w), exp_avg_sq=xp.zeros_like(w))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(w)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if self.decoupled:
+            w *= 1 - lr * weight_decay
+        elif weight_decay:
+            g = g + weight_decay * w
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
+        w -= lr / (1 - beta1 ** t) * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): w *= 1 - lr*wd before the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

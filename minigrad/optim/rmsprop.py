@@ -1,0 +1,44 @@
+"""RMSprop, optionally centered and with momentum."""
+from ..backend import xp
+from .optimizer import Optimizer, check_at_least
+
+
+class RMSprop(Optimizer):
+    """PyTorch's RMSprop: s = alpha*s + (1-alpha)*g*g; centered also tracks a = mean of g and uses
+    s - a*a; d = sqrt(.) + eps; w -= lr * g/d, or with momentum buf = momentum*buf + g/d, w -= lr*buf."""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _validate(self, group):
+        check_at_least(self, group, "lr", "alpha", "eps", "weight_decay", "momentum")
+
+    def _update(self, w, g, state, group):
+        alpha, momentum, weight_decay = group["alpha"], group["momentum"], group["weight_decay"]
+        if not state:
+            state.update(step=0, square_avg=xp.zeros_like(w))
+            if momentum > 0:
+                state["momentum_buffer"] = xp.zeros_like(w)
+            if group["centered"]:
+                state["grad_avg"] = xp.zeros_like(w)
+        state["step"] += 1
+        if weight_decay:
+            g = g + weight_decay * w
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1 - alpha) * g * g
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg += (1 - alpha) * (g - grad_avg)
+            denom = xp.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+        else:
+            denom = xp.sqrt(square_avg) + group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf *= momentum
+            buf += g / denom
+            w -= group["lr"] * buf
+        else:
+            w -= group["lr"] * (g / denom)
