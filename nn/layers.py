@@ -1,0 +1,314 @@
+"""PyTorch-style layers: each holds its parameters and configuration and hands the work to one
+functional op, after checking its input against that configuration."""
+import math
+
+import minigrad as mg
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def _label(m):
+    """'Conv2d' or 'Conv2d (features.0)', for messages that should say which layer complained."""
+    return type(m).__name__ + (f" ({m._path})" if m._path else "")
+
+
+def _int(value, what, cls, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{cls}: {what} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _pair(value, what, cls, minimum):
+    """An int or a pair of ints (each >= minimum) -> a pair."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum
+                             for v in pair):
+        raise ValueError(f"{cls}: {what} must be an int >= {minimum} or a pair of them, got "
+                         f"{value!r}")
+    return pair
+
+
+def _reset(weight, bias):
+    """PyTorch's default init for Linear and Conv2d: kaiming_uniform_(a=sqrt(5)) makes the weight
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias is drawn from the same range."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = math.prod(weight.shape[1:])
+        bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, weight shaped (out_features, in_features) as in PyTorch."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        self.in_features = _int(in_features, "in_features", "Linear", 0)
+        self.out_features = _int(out_features, "out_features", "Linear", 0)
+        self.weight = Parameter(mg.zeros(out_features, in_features))
+        self.bias = Parameter(mg.zeros(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset(self.weight, self.bias)
+
+    def forward(self, x):
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{_label(self)}: input has shape {x.shape}; expected (..., "
+                             f"{self.in_features}) (in_features={self.in_features})")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W) input with a weight (out, in / groups, KH, KW).
+
+    Parameters
+    ----------
+    kernel_size, stride, dilation : int or (int, int)
+    padding : int, (int, int), 'valid' or 'same' (zeros on both sides, as in PyTorch)
+    groups : int
+        Split the channels into groups convolved separately; groups == in_channels is depthwise.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True):
+        super().__init__()
+        groups = _int(groups, "groups", "Conv2d", 1)
+        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if _int(n, what, "Conv2d", 1) % groups:
+                raise ValueError(f"Conv2d: {what}={n} is not divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = _pair(stride, "stride", "Conv2d", 1)
+        self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
+        if padding == "same" and self.stride != (1, 1):
+            raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={stride!r}")
+        self.padding = padding if padding in ("same", "valid") else \
+            _pair(padding, "padding (an int, a pair, 'same' or 'valid')", "Conv2d", 0)
+        self.weight = Parameter(mg.zeros(out_channels, in_channels // groups, *self.kernel_size))
+        self.bias = Parameter(mg.zeros(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset(self.weight, self.bias)
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{_label(self)}: input has shape {x.shape}; expected (N, "
+                             f"{self.in_channels}, H, W) (in_channels={self.in_channels})")
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+            f"stride={self.stride}"
+        s += f", padding={self.padding!r}" if self.padding not in ((0, 0), "valid") else ""
+        s += f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
+        s += f", groups={self.groups}" if self.groups != 1 else ""
+        return s + (", bias=False" if self.bias is None else "")
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        cls = type(self).__name__
+        _pair(kernel_size, "kernel_size", cls, 1)
+        _pair(padding, "padding", cls, 0)
+        stride = kernel_size if stride is None else stride
+        _pair(stride, "stride", cls, 1)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """Maximum over windows of (N, C, H, W) input; stride defaults to the kernel size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+        super().__init__(kernel_size, stride, padding)
+        self.dilation = dilation
+        _pair(dilation, "dilation", "MaxPool2d", 1)
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", dilation={self.dilation}"
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over windows of (N, C, H, W) input; stride defaults to the kernel size. Padding adds
+    zeros, which count in the mean unless count_include_pad=False."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
+                            count_include_pad=self.count_include_pad)
+
+    def extra_repr(self):
+        return super().extra_repr() + ("" if self.count_include_pad else ", count_include_pad=False")
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average (N, C, H, W) down to (N, C, *output_size); output_size=1 is global average pooling."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        _pair(output_size, "output_size", "AdaptiveAvgPool2d", 1)
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _BatchNorm(Module):
+    _shapes = ()        # accepted input layouts, e.g. ("(N, C)", "(N, C, L)")
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True):
+        super().__init__()
+        cls = type(self).__name__
+        self.num_features = _int(num_features, "num_features", cls, 1)
+        if not eps > 0:
+            raise ValueError(f"{cls}: eps must be positive, got {eps!r}")
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{cls}: momentum must be in [0, 1] or None, got {momentum!r}")
+        self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(mg.ones(num_features)) if affine else None
+        self.bias = Parameter(mg.zeros(num_features)) if affine else None
+        tracked = track_running_stats
+        self.register_buffer("running_mean", mg.zeros(num_features) if tracked else None)
+        self.register_buffer("running_var", mg.ones(num_features) if tracked else None)
+        self.register_buffer("num_batches_tracked", mg.tensor(0) if tracked else None)
+
+    def forward(self, x):
+        C = self.num_features
+        if x.ndim not in (len(s.split(",")) for s in self._shapes) or x.shape[1] != C:
+            layouts = " or ".join(s.replace("C", str(C)) for s in self._shapes)
+            raise ValueError(f"{_label(self)}: input has shape {x.shape}; expected {layouts} "
+                             f"(num_features={C})")
+        batch_stats = self.training or self.running_mean is None
+        if batch_stats and x.size <= C:
+            raise ValueError(f"{_label(self)}: training needs more than one value per channel, got "
+                             f"input of shape {x.shape}")
+        momentum = self.momentum
+        if self.training and self.running_mean is not None:
+            self.num_batches_tracked.add_(1)
+            momentum = 1.0 / self.num_batches_tracked.item() if momentum is None else momentum
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            batch_stats, 0.0 if momentum is None else momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over (N, C) or (N, C, L) input, per channel C."""
+    _shapes = ("(N, C)", "(N, C, L)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over (N, C, H, W) input, per channel C."""
+    _shapes = ("(N, C, H, W)",)
+
+
+class Dropout(Module):
+    """Zero each element with probability p while training, scaling the rest by 1 / (1 - p)."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge the axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        n = max(x.ndim, 1)
+        start, end = self.start_dim % n, self.end_dim % n
+        if not (-n <= self.start_dim < n and -n <= self.end_dim < n) or start > end:
+            raise ValueError(f"{_label(self)}: cannot flatten dims {self.start_dim}..{self.end_dim} "
+                             f"of an input of shape {x.shape}")
+        return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for a removed layer)."""
+
+    def forward(self, x):
+        return x
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """max(x, 0) + negative_slope * min(x, 0)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Softmax(Module):
+    """Softmax along `dim` (the class axis, e.g. dim=1 for (N, classes) logits)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise ValueError(f"Softmax: dim must be an int, got {dim!r}")
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
