@@ -1,0 +1,18 @@
+"""Neural-network building blocks: modules, layers, losses, initialisers and the functional ops
+they call (`nn.functional`)."""
+from . import functional, init, utils
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout,
+                     Flatten, Identity, LeakyReLU, Linear, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, ModuleList, Parameter, Sequential
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList",
+    "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "Dropout", "Flatten", "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss",
+    "functional", "init", "utils",
+]
+
+# --- Keras-style API (nn/model.py, nn/callbacks.py) -----------------------------------------------
+# Dense, Conv2D, MaxPooling2D and Model's compile/fit/evaluate/predict are added below this line.
