@@ -16,3 +16,11 @@ __all__ = [
 
 # --- Keras-style API (nn/model.py, nn/callbacks.py) -----------------------------------------------
 # Dense, Conv2D, MaxPooling2D and Model's compile/fit/evaluate/predict are added below this line.
+from . import callbacks
+from .callbacks import (Callback, CSVLogger, EarlyStopping, History, LearningRateScheduler,
+                        ModelCheckpoint)
+from .keras_layers import Conv2D, Dense, MaxPooling2D
+from .model import Model
+
+__all__ += ["Model", "Dense", "Conv2D", "MaxPooling2D", "callbacks", "Callback", "History",
+            "ModelCheckpoint", "EarlyStopping", "LearningRateScheduler", "CSVLogger"]

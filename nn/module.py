@@ -5,6 +5,8 @@ from collections import OrderedDict, namedtuple
 import minigrad as mg
 from minigrad import Tensor
 
+from .model import Model
+
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -25,7 +27,7 @@ def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
-class Module:
+class Module(Model):
     """Base class of layers and models. Assigning a Parameter, a Module or a registered buffer as an
     attribute registers it; `forward` holds the computation and calling the module runs it.
 

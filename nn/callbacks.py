@@ -1,0 +1,297 @@
+"""Callbacks: objects that `Model.fit` calls at named points of its loop (Keras's names and order).
+
+fit calls, in this order: on_train_begin; for each epoch on_epoch_begin(epoch, {"step": s}), then
+for each batch on_batch_begin(batch) and on_batch_end(batch, logs), then on_epoch_end(epoch, logs);
+finally on_train_end(logs). Epochs and batches count from 0. `logs` holds the running means of the
+loss and metrics over the epoch so far ("loss", "accuracy", ...) and, at an epoch's end, the
+validation results ("val_loss", ...). `s` is the number of batches of the epoch already done: 0,
+except when fit resumes from a checkpoint taken mid-epoch. A callback reaches the model as
+`self.model` and stops training by setting `self.model.stop_training = True`.
+"""
+import csv
+import math
+import os
+import sys
+import warnings
+
+import minigrad as mg
+
+
+class Callback:
+    """Base class: override the hooks you need; each does nothing by default."""
+
+    model = None
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class CallbackList(Callback):
+    """Several callbacks called as one, in the order given."""
+
+    def __init__(self, callbacks, model):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"fit: callbacks must be Callback instances, got a "
+                                f"{type(cb).__name__}")
+            cb.set_model(model)
+
+    def on_train_begin(self, logs=None):
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_train_end(self, logs=None):
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        for cb in self.callbacks:
+            cb.on_batch_begin(batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        for cb in self.callbacks:
+            cb.on_batch_end(batch, logs)
+
+
+class History(Callback):
+    """The logs of every epoch: `history.history["loss"][i]` belongs to epoch `history.epoch[i]`.
+    fit returns it (and keeps it as `model.history`)."""
+
+    def __init__(self):
+        self.history, self.epoch = {}, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def plot(self, path=None):
+        """Draw the loss and each metric per epoch (validation dashed); save to `path` if given.
+        Returns the matplotlib Figure. Needs matplotlib (`pip install "minigrad[plot]"`)."""
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError('History.plot needs matplotlib: pip install matplotlib (or '
+                              'pip install "minigrad[plot]")') from None
+        names = [k for k in self.history if not k.startswith("val_")]
+        fig = Figure(figsize=(4.5 * max(len(names), 1), 3.5), layout="constrained")
+        for ax, name in zip(fig.subplots(1, max(len(names), 1), squeeze=False)[0], names):
+            epochs = [e + 1 for e in self.epoch]
+            ax.plot(epochs, self.history[name], "o-", label=name)
+            if "val_" + name in self.history:
+                ax.plot(epochs, self.history["val_" + name], "o--", label="val_" + name)
+            ax.set(xlabel="epoch", title=name)
+            ax.legend()
+        if path is not None:
+            fig.savefig(path)
+        return fig
+
+
+class ProgressBar(Callback):
+    """What fit prints: verbose=1 a tqdm bar per epoch with the live loss and metrics (one line per
+    epoch when tqdm is missing), verbose=2 one line per epoch, verbose=0 nothing."""
+
+    def __init__(self, epochs, steps, verbose=1):
+        self.epochs, self.steps, self.verbose, self.bar = epochs, steps, verbose, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose == 1:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(total=self.steps, initial=(logs or {}).get("step", 0), unit="batch",
+                            desc=f"Epoch {epoch + 1}/{self.epochs}", file=sys.stderr)
+
+    def on_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            self.bar.set_postfix(_short(logs), refresh=False)
+            self.bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.bar is not None:
+            self.bar.set_postfix(_short(logs), refresh=False)
+            self.on_train_end()
+        elif self.verbose:
+            values = " - ".join(f"{k}: {v:.4f}" for k, v in (logs or {}).items())
+            print(f"Epoch {epoch + 1}/{self.epochs} - {values}", flush=True)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _short(logs):
+    return {k: f"{v:.4g}" for k, v in (logs or {}).items()}
+
+
+def _better(mode, monitor):
+    """The comparison for `mode` ('min', 'max' or 'auto': 'max' for accuracies, else 'min')."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "max" or mode == "auto" and "acc" in monitor:
+        return lambda current, best, delta=0.0: current > best + delta
+    return lambda current, best, delta=0.0: current < best - delta
+
+
+def _monitored(callback, logs):
+    """logs[monitor], or None with a warning (none when training is stopping anyway)."""
+    value = (logs or {}).get(callback.monitor)
+    if value is None and not callback.model.stop_training:
+        warnings.warn(f"{type(callback).__name__}: the logs have no {callback.monitor!r} (they have "
+                      f"{sorted(logs or {})}); skipping this epoch", stacklevel=3)
+    return value
+
+
+class ModelCheckpoint(Callback):
+    """Save everything `fit(resume_from=path)` needs to continue exactly: weights, optimizer state,
+    epoch and step, the random generator, the data order and the history (`model.training_state()`).
+
+    Parameters
+    ----------
+    path : the file, written atomically with mg.save (a crash mid-write keeps the previous one).
+        It may name the epoch and logs, e.g. "ckpt-{epoch:02d}-{val_loss:.3f}.npz".
+    monitor, mode : with save_best_only, save only when logs[monitor] improves ('auto' maximises
+        accuracies and minimises the rest).
+    save_freq : 'epoch' (at each epoch's end) or an int n (after every n batches).
+    """
+
+    def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", save_freq="epoch"):
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got "
+                             f"{save_freq!r}")
+        self.path, self.monitor, self.save_best_only, self.save_freq = path, monitor, \
+            save_best_only, save_freq
+        self._better, self.best, self._batches, self._epoch = _better(mode, monitor), None, 0, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        self._batches += 1
+        if self.save_freq != "epoch" and self._batches % self.save_freq == 0:
+            self._save(self._epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, logs)
+
+    def _save(self, epoch, logs):
+        if self.save_best_only:
+            current = _monitored(self, logs)
+            if current is None or self.best is not None and not self._better(current, self.best):
+                return
+            self.best = current
+        path = os.fspath(self.path)
+        mg.save(self.model.training_state(), path.format(epoch=epoch + 1, **(logs or {})))
+
+
+class EarlyStopping(Callback):
+    """Stop when logs[monitor] has not improved by more than min_delta for `patience` epochs; with
+    restore_best_weights, the weights of the best epoch are loaded back when training ends."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = False):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
+        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
+        self.restore_best_weights, self._better = restore_best_weights, _better(mode, monitor)
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.best, self.best_epoch, self.best_weights = 0, None, None, None
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitored(self, logs)
+        if current is None:
+            return
+        if self.best is None or self._better(current, self.best, self.min_delta):
+            self.wait, self.best, self.best_epoch = 0, current, epoch
+            if self.restore_best_weights:
+                self.best_weights = {k: mg.tensor(v) for k, v in self.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch, self.model.stop_training = epoch, True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+
+
+class LearningRateScheduler(Callback):
+    """At each epoch's start set the optimizer's learning rate to schedule(epoch, lr), Keras's
+    signature (epoch from 0, lr the current rate), in every parameter group."""
+
+    def __init__(self, schedule):
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be callable, got "
+                            f"{type(schedule).__name__}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if (logs or {}).get("step"):
+            return          # resumed mid-epoch: the restored optimizer already has this epoch's rate
+        groups = self.model.optimizer.param_groups
+        lr = self.schedule(epoch, groups[0]["lr"])
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+                or lr < 0:
+            raise ValueError(f"LearningRateScheduler: schedule({epoch}, {groups[0]['lr']}) returned "
+                             f"{lr!r}; expected a finite number >= 0")
+        for group in groups:
+            group["lr"] = float(lr)
+
+
+class CSVLogger(Callback):
+    """Append one row per epoch to a CSV file: epoch, then the logs in sorted order (Keras's
+    layout). The file is started afresh unless append=True."""
+
+    def __init__(self, path, separator: str = ",", append: bool = False):
+        self.path, self.separator, self.append = path, separator, append
+
+    def on_train_begin(self, logs=None):
+        self.keys = None
+        if not self.append:
+            open(self.path, "w").close()
+        elif os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                self.keys = next(csv.reader(f, delimiter=self.separator), ["epoch"])[1:] or None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        with open(self.path, "a", newline="") as f:
+            writer = csv.writer(f, delimiter=self.separator)
+            if self.keys is None:
+                self.keys = sorted(logs)
+                writer.writerow(["epoch", *self.keys])
+            writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])

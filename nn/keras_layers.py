@@ -1,0 +1,206 @@
+"""Keras-named layers (Dense, Conv2D, MaxPooling2D): lazy input sizes and a fused activation, as thin
+shells over the same functional ops as Linear, Conv2d and MaxPool2d.
+
+Like the rest of minigrad, images are NCHW: Conv2D takes (N, C, H, W), not Keras's default (N, H,
+W, C). Weights use PyTorch's layout and names (`weight` (out, in, ...), `bias`), so their state dicts
+match Linear's and Conv2d's. A layer creates its weights on its first call (`build`), with Keras's
+defaults: glorot_uniform weights and zero biases. Until then it has no parameters, so an optimizer
+made by hand must be made after a first forward pass; `compile(optimizer='adam')` and `fit` take
+care of that (fit builds the model from one sample first), and `input_shape=` builds at once.
+"""
+import math
+
+import minigrad as mg
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+_ACTIVATIONS = {None: None, "linear": None, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
+                "softmax": F.softmax}
+_INITIALIZERS = {
+    "glorot_uniform": init.xavier_uniform_,
+    "he_uniform": lambda w: init.kaiming_uniform_(w, nonlinearity="relu"),
+    "zeros": init.zeros_,
+    "ones": init.ones_,
+}
+
+
+def _choice(value, table, what, cls):
+    if callable(value) and not isinstance(value, str) or value in table:
+        return value
+    names = ", ".join(repr(k) for k in table if k is not None)
+    raise ValueError(f"{cls}: unknown {what} {value!r}; expected one of {names} or a callable")
+
+
+def _positive_pair(value, what, cls):
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
+        raise ValueError(f"{cls}: {what} must be a positive int or a pair of them, got {value!r}")
+    return pair
+
+
+class _KerasLayer(Module):
+    """Shared by Dense and Conv2D: lazy build, kernel initialiser and fused activation."""
+
+    def __init__(self, activation, use_bias, kernel_initializer):
+        super().__init__()
+        cls = type(self).__name__
+        self.activation = _choice(activation, _ACTIVATIONS, "activation", cls)
+        self.kernel_initializer = _choice(kernel_initializer, _INITIALIZERS, "kernel_initializer",
+                                          cls)
+        self.use_bias, self.built = bool(use_bias), False
+        self.weight = self.bias = None
+
+    def _make_weights(self, weight_shape, dtype):
+        self.weight = Parameter(mg.zeros(weight_shape, dtype=dtype))
+        fill = self.kernel_initializer
+        (_INITIALIZERS[fill] if isinstance(fill, str) else fill)(self.weight)
+        if self.use_bias:
+            self.bias = Parameter(mg.zeros(weight_shape[0], dtype=dtype))
+        self.built = True
+
+    def forward(self, x, activate: bool = True):
+        """The layer's output; with activate=False the output before the activation (the logits
+        that fit hands to a loss in place of a final softmax or sigmoid)."""
+        if not self.built:
+            self.build(x.shape, x.dtype)
+        y = self._transform(x)
+        if not activate or self.activation is None or self.activation == "linear":
+            return y
+        if self.activation == "softmax":
+            return F.softmax(y, self._class_axis)
+        fn = self.activation
+        return (_ACTIVATIONS[fn] if isinstance(fn, str) else fn)(y)
+
+    def _activation_repr(self):
+        fn = self.activation
+        return "" if fn is None else f", activation={fn if isinstance(fn, str) else fn.__name__!r}"
+
+
+def _weight_dtype(dtype):
+    """Weights are float32, or float64 when the input that builds them is."""
+    return mg.float64 if dtype == mg.float64 else mg.float32
+
+
+class Dense(_KerasLayer):
+    """y = activation(x @ weight.T + bias) over the last axis: (..., in) -> (..., units).
+
+    Parameters
+    ----------
+    units : the size of the output's last axis.
+    activation : None (or 'linear'), 'relu', 'sigmoid', 'tanh', 'softmax' (over the last axis) or a
+        function of a Tensor.
+    use_bias : whether to add a bias (zeros at first).
+    kernel_initializer : 'glorot_uniform' (Keras's default), 'he_uniform', 'zeros', 'ones' or a
+        function that fills a weight Tensor in place.
+    input_shape : the shape of one sample, e.g. (784,); builds the weights at once.
+    """
+
+    _class_axis = -1
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", input_shape=None):
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+        super().__init__(activation, use_bias, kernel_initializer)
+        self.units = units
+        if input_shape is not None:
+            self.build((None, *input_shape))
+
+    def build(self, input_shape, dtype=mg.float32):
+        """Create weight (units, in) and bias (units,) for inputs shaped (..., in)."""
+        if len(input_shape) < 1 or input_shape[-1] is None:
+            raise ValueError(f"Dense: expected an input of shape (..., features), received "
+                             f"{tuple(input_shape)}")
+        self._make_weights((self.units, input_shape[-1]), _weight_dtype(dtype))
+
+    def _transform(self, x):
+        if x.ndim < 1 or x.shape[-1] != self.weight.shape[1]:
+            raise ValueError(f"Dense: expected an input of shape (..., {self.weight.shape[1]}) "
+                             f"(the size it was built for), received {x.shape}")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"{self.units}{self._activation_repr()}" + ("" if self.use_bias else ", use_bias=False")
+
+
+def _same_padding(size, k, s):
+    """Keras's 'same': pad so that the output has ceil(size / s) positions, the odd one at the end."""
+    total = max((math.ceil(size / s) - 1) * s + k - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2D(_KerasLayer):
+    """2-D convolution over NCHW input, (N, C, H, W) -> (N, filters, OH, OW), then the activation.
+
+    Parameters
+    ----------
+    filters : the number of output channels.
+    kernel_size, strides : an int or a pair (height, width).
+    padding : 'valid' (no padding) or 'same' (output H, W = ceil(input / strides), as in Keras:
+        where the padding is odd, the extra row or column goes at the bottom or right).
+    activation, use_bias, kernel_initializer : as for Dense; 'softmax' is taken over the channels.
+    input_shape : the shape of one sample, (C, H, W); builds the weights at once.
+    """
+
+    _class_axis = 1
+
+    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
+                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 input_shape=None):
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
+            raise ValueError(f"Conv2D: filters must be a positive int, got {filters!r}")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
+        super().__init__(activation, use_bias, kernel_initializer)
+        self.filters, self.padding = filters, padding
+        self.kernel_size = _positive_pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = _positive_pair(strides, "strides", "Conv2D")
+        if input_shape is not None:
+            self.build((None, *input_shape))
+
+    def build(self, input_shape, dtype=mg.float32):
+        """Create weight (filters, C, KH, KW) and bias (filters,) for inputs shaped (N, C, H, W)."""
+        if len(input_shape) != 4 or input_shape[1] is None:
+            raise ValueError(f"Conv2D: expected an input of shape (N, C, H, W) (channels first), "
+                             f"received {tuple(input_shape)}")
+        self._make_weights((self.filters, input_shape[1], *self.kernel_size), _weight_dtype(dtype))
+
+    def _transform(self, x):
+        if x.ndim != 4 or x.shape[1] != self.weight.shape[1]:
+            raise ValueError(f"Conv2D: expected an input of shape (N, {self.weight.shape[1]}, H, W) "
+                             f"(channels first, as built), received {x.shape}")
+        padding = 0
+        if self.padding == "same":
+            (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in
+                                            zip(x.shape[2:], self.kernel_size, self.strides))
+            if (top, left) == (bottom, right):
+                padding = (top, left)
+            else:
+                x = x.pad(((0, 0), (0, 0), (top, bottom), (left, right)))
+        return F.conv2d(x, self.weight, self.bias, stride=self.strides, padding=padding)
+
+    def extra_repr(self):
+        return (f"{self.filters}, kernel_size={self.kernel_size}, strides={self.strides}, "
+                f"padding={self.padding!r}{self._activation_repr()}"
+                + ("" if self.use_bias else ", use_bias=False"))
+
+
+class MaxPooling2D(Module):
+    """Maximum over pool_size windows of NCHW input; strides default to pool_size (Keras)."""
+
+    def __init__(self, pool_size=2, strides=None):
+        super().__init__()
+        self.pool_size = _positive_pair(pool_size, "pool_size", "MaxPooling2D")
+        self.strides = self.pool_size if strides is None else \
+            _positive_pair(strides, "strides", "MaxPooling2D")
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"MaxPooling2D: expected an input of shape (N, C, H, W), received "
+                             f"{x.shape}")
+        return F.max_pool2d(x, self.pool_size, self.strides)
+
+    def extra_repr(self):
+        return f"pool_size={self.pool_size}, strides={self.strides}"

@@ -1,0 +1,434 @@
+"""Model: Keras's verbs (compile, fit, evaluate, predict, summary, plot) for every nn.Module.
+
+nn.Module inherits this mixin, so a Sequential and a subclassed module train the same way. It uses
+only the module's own methods (calling it, parameters, named_children, train/eval, state_dict) and
+the layers below nn: functional, optim, data, serialize and viz.
+"""
+import contextlib
+import math
+import signal
+import sys
+import threading
+
+import minigrad as mg
+from minigrad import optim
+from minigrad.data import DataLoader, TensorDataset
+
+from . import functional as F
+from .callbacks import CallbackList, History, ProgressBar
+
+_OPTIMIZERS = {"sgd": (optim.SGD, 0.01), "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
+               "rmsprop": (optim.RMSprop, 1e-3), "adagrad": (optim.Adagrad, 1e-3)}
+_KERAS_NAMES = {"categorical_crossentropy": "cross_entropy", "binary_crossentropy":
+                "binary_cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
+                "mean_squared_error": "mse", "acc": "accuracy"}
+
+
+def _like(y, out):
+    """Targets shaped and typed like the output for element-wise losses ((N,) labels, (N, 1) out)."""
+    return y.reshape(out.shape).astype(out.dtype) if y.size == out.size else y
+
+
+def _accuracy(out, y):
+    """The fraction predicted right: (N, classes) scores against class indices or one-hot rows, or
+    probabilities against 0/1 labels (threshold 0.5)."""
+    if out.ndim > 1 and out.shape[1] > 1:
+        pred, true = out.argmax(1), (y.argmax(1) if y.shape == out.shape else y)
+    else:
+        pred, true = out.reshape(-1) > 0.5, y.reshape(-1) > 0.5
+    return (pred == true.reshape(pred.shape)).float().mean()
+
+
+_LOSSES = {"cross_entropy": F.cross_entropy,       # class indices or one-hot rows
+           "binary_cross_entropy": lambda out, y: F.binary_cross_entropy(out, _like(y, out)),
+           "mse": lambda out, y: F.mse_loss(out, _like(y, out))}
+_METRICS = {"accuracy": _accuracy, "mse": _LOSSES["mse"],
+            "mae": lambda out, y: (out - _like(y, out)).abs().mean()}
+# A final activation met by its loss: the loss is taken from the logits, which stays finite.
+_FUSED = {("softmax", "cross_entropy"): (lambda z: F.softmax(z, 1), F.cross_entropy),
+          ("sigmoid", "binary_cross_entropy"): (F.sigmoid, lambda z, y:
+                                                F.binary_cross_entropy_with_logits(z, _like(y, z)))}
+
+
+def _lookup(value, table, what):
+    if callable(value) and not isinstance(value, str):
+        return value
+    if value not in table:
+        hint = f"; minigrad calls it {_KERAS_NAMES[value]!r}" if value in _KERAS_NAMES else ""
+        raise ValueError(f"compile: unknown {what} {value!r}{hint}; expected one of "
+                         f"{', '.join(map(repr, table))} or a callable")
+    return table[value]
+
+
+def _final_activation(model):
+    """(name, logits) when `model` ends in a softmax or sigmoid, logits(x) being the input to that
+    activation; else (None, None). Recognised: Dense/Conv2D(activation='softmax' or 'sigmoid'),
+    nn.Softmax(dim=1 or -1) and nn.Sigmoid, as the model or as the last layer of a Sequential."""
+    activation, kind = getattr(model, "activation", None), type(model).__name__
+    if activation in ("softmax", "sigmoid") and hasattr(model, "build"):      # a Keras layer
+        return activation, lambda x: model(x, activate=False)
+    if kind == "Softmax" and model.dim in (1, -1) or kind == "Sigmoid":
+        return kind.lower(), lambda x: x
+    if kind == "Sequential" and len(model):
+        *body, last = model
+        name, head = _final_activation(last)
+        if name is not None:
+            def logits(x):
+                for layer in body:
+                    x = layer(x)
+                return head(x)
+            return name, logits
+    return None, None
+
+
+def _loader(x, y, batch_size, shuffle, caller):
+    """A DataLoader over arrays or Tensors (x, y); a DataLoader of (x, y) batches passes through."""
+    if isinstance(x, DataLoader):
+        if y is not None:
+            raise ValueError(f"{caller}: x is a DataLoader, which yields (x, y) batches; y must be "
+                             "None")
+        return x
+    if y is None:
+        raise ValueError(f"{caller}: pass targets y with x, or a DataLoader of (x, y) batches")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"{caller}: x and y must hold the same number of samples (at least one); "
+                         f"got x {getattr(x, 'shape', len(x))} and y {getattr(y, 'shape', len(y))}")
+    return DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=None if shuffle else 0)
+
+
+class _Totals:
+    """Running sums of batch logs weighted by batch size; their means are an epoch's logs."""
+
+    def __init__(self, sums=None, count=0):
+        self.sums, self.count = dict(sums or {}), count
+
+    def add(self, logs, n):
+        for key, value in logs.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value * n
+        self.count += n
+        return self.means()
+
+    def means(self):
+        return {key: total / self.count for key, total in self.sums.items()}
+
+
+class _Run:
+    """Where a fit stands: its loader, the epoch, the batches of it done and their totals."""
+
+    def __init__(self, loader, epoch):
+        self.loader, self.epoch, self.step, self.totals = loader, epoch, 0, _Totals()
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(model):
+    """While fit runs, Ctrl-C asks it to stop after the current batch; a second one stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum, frame):
+        if model._interrupted:
+            raise KeyboardInterrupt
+        model._interrupted = model.stop_training = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
+class Model:
+    """Keras-style training for a module: compile once, then fit, evaluate and predict."""
+
+    optimizer = None            # made by compile, or by the first fit once lazy layers are built
+    history = None              # the History of the last fit
+    stop_training = False       # a callback sets it to end fit after the current batch
+    _compiled = None
+    _interrupted = False
+
+    def compile(self, optimizer, loss, metrics=(), lr: float | None = None):
+        """Choose how fit trains and what fit and evaluate report (Keras's compile).
+
+        Parameters
+        ----------
+        optimizer : 'sgd', 'adam', 'adamw', 'rmsprop' or 'adagrad', made over the model's parameters
+            (once lazy layers are built) with learning rate `lr` (default: Keras's, 0.01 for SGD,
+            0.001 otherwise); or an optimizer object over all of the model's parameters.
+        loss : 'cross_entropy' (logits against class indices or one-hot rows; a final softmax is
+            folded in), 'binary_cross_entropy' (probabilities against 0/1 targets; a final sigmoid
+            is folded in), 'mse', or a function loss(output, target) -> 0-d Tensor.
+        metrics : 'accuracy', 'mse', 'mae' or functions metric(output, target) -> number.
+        """
+        if isinstance(optimizer, str):
+            _lookup(optimizer.lower(), _OPTIMIZERS, "optimizer")
+        elif not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")) or lr is not None:
+            raise TypeError(f"compile: optimizer must be a name or an optimizer object (then pass "
+                            f"no lr), got {type(optimizer).__name__} and lr={lr!r}")
+        if isinstance(metrics, str) or callable(metrics):
+            metrics = [metrics]
+        self._compiled = {"optimizer": optimizer, "lr": lr, "loss": loss,
+                          "loss_fn": _lookup(loss, _LOSSES, "loss"),
+                          "metrics": [(m if isinstance(m, str) else m.__name__,
+                                       _lookup(m, _METRICS, "metric")) for m in metrics]}
+        self.optimizer = None if isinstance(optimizer, str) else optimizer
+        if not any(getattr(m, "built", True) is False for m in self.modules()):
+            self._make_optimizer()
+
+    def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
+            validation_split: float = 0.0, shuffle: bool = True, callbacks=(), verbose: int = 1,
+            seed: int | None = None, initial_epoch: int = 0, resume_from=None) -> History:
+        """Train on arrays or Tensors (x, y), or a DataLoader of (x, y) batches (Keras's fit).
+
+        `validation_data` (a pair or a DataLoader) or `validation_split` (the last fraction of x,
+        y, taken before shuffling) adds val_ logs at each epoch's end. `seed` seeds minigrad's
+        generator first (weights of lazy layers, data order, dropout), so a run repeats bit for bit.
+        `resume_from` names a ModelCheckpoint file and continues that run exactly where it was
+        saved. Ctrl-C stops after the current batch. Returns the History (also `self.history`).
+        """
+        self._require_compiled("fit")
+        if seed is not None:
+            mg.manual_seed(seed)
+        train, val = self._fit_loaders(x, y, batch_size, shuffle, validation_data, validation_split)
+        self._prepare(train)
+        self.history, run = History(), _Run(train, initial_epoch)
+        if resume_from is not None:
+            self._restore(mg.load(resume_from), run)
+        self._run, self.stop_training, self._interrupted = run, False, False
+        callbacks = CallbackList([self.history, ProgressBar(epochs, len(train), verbose),
+                                  *callbacks], self)
+        callbacks.on_train_begin()
+        try:
+            with _stop_on_interrupt(self):
+                while run.epoch < epochs and not self.stop_training:
+                    epoch = run.epoch
+                    callbacks.on_epoch_begin(epoch, {"step": run.step})
+                    self.train()
+                    for x_batch, y_batch in train:
+                        callbacks.on_batch_begin(run.step)
+                        out, loss = self._forward_loss(x_batch, y_batch)
+                        loss_value = self._finite(loss, run, epochs)
+                        self.optimizer.zero_grad()
+                        loss.backward()
+                        self.optimizer.step()
+                        logs = run.totals.add(self._metrics(out, y_batch, loss_value), len(x_batch))
+                        run.step += 1
+                        callbacks.on_batch_end(run.step - 1, logs)
+                        if self.stop_training:
+                            break
+                    logs = run.totals.means()
+                    if run.step == len(train):          # a whole epoch: the next one is up
+                        if val is not None and not self._interrupted:
+                            logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
+                        run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
+                    callbacks.on_epoch_end(epoch, logs)
+        except KeyboardInterrupt:
+            self._interrupted = True
+        if self._interrupted:
+            print(f"fit: interrupted at epoch {run.epoch + 1}, batch {run.step}; stopped after the "
+                  "last complete batch, the model keeps its weights; returning the history so far",
+                  file=sys.stderr)
+        callbacks.on_train_end()
+        return self.history
+
+    def evaluate(self, x, y=None, batch_size: int = 32) -> dict:
+        """The mean loss and metrics over (x, y) or a DataLoader, in eval mode without gradients:
+        {'loss': ..., 'accuracy': ...}."""
+        self._require_compiled("evaluate")
+        totals, was_training = _Totals(), self.training
+        self.eval()
+        try:
+            with mg.no_grad():
+                for x_batch, y_batch in _loader(x, y, batch_size, False, "evaluate"):
+                    out, loss = self._forward_loss(x_batch, y_batch)
+                    totals.add(self._metrics(out, y_batch, loss.item()), len(x_batch))
+        finally:
+            self.train(was_training)
+        return totals.means()
+
+    def predict(self, x, batch_size: int = 32) -> mg.Tensor:
+        """The model's outputs for x (array, Tensor, or DataLoader whose batches start with x), in
+        eval mode without gradients, batch by batch, joined along axis 0."""
+        batches = x if isinstance(x, DataLoader) else DataLoader(TensorDataset(x), batch_size, seed=0)
+        was_training = self.training
+        self.eval()
+        try:
+            with mg.no_grad():
+                return mg.concatenate([self(batch[0]) for batch in batches])
+        finally:
+            self.train(was_training)
+
+    def training_state(self) -> dict:
+        """Everything fit needs to go on exactly from here (what ModelCheckpoint saves): weights,
+        optimizer state, the position (epoch, batches of it done, their running totals), the random
+        generator, the data order and the history."""
+        run = self._run
+        return {"model": self.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "epoch": run.epoch, "step": run.step, "totals": [run.totals.sums, run.totals.count],
+                "rng": mg.get_rng_state(), "data": run.loader.state_dict(),
+                "history": {"epoch": self.history.epoch, "logs": self.history.history}}
+
+    def summary(self, input_shape=None, print_fn=print) -> str:
+        """Print and return a Keras-style table: each top-level layer with its output shape and
+        parameter count, then the totals. `input_shape` is one sample's shape, without the batch
+        axis, e.g. (1, 28, 28); it defaults to the shape of the data fit last saw."""
+        shapes = self._trace_shapes(self._dummy(input_shape, "summary"))
+        rows = [(f"{name} ({type(m).__name__})",
+                 str((None, *shapes[name][1:])) if name in shapes else "(not called)",
+                 f"{sum(p.size for p in m.parameters()):,}") for name, m in self._layers()]
+        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        frozen = sum(t.size for t in (*self.parameters(), *self.buffers())
+                     if not t.requires_grad and t.dtype.kind == "f")
+        widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")]) + 3
+                  for i in range(3)]
+        line = lambda cells: " " + "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        rule = sum(widths) + 1
+        text = "\n".join([f'Model: "{type(self).__name__}"', "_" * rule,
+                          line(("Layer (type)", "Output Shape", "Param #")), "=" * rule,
+                          *map(line, rows), "=" * rule, f"Total params: {trainable + frozen:,}",
+                          f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}",
+                          "_" * rule])
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def plot(self, input_shape=None, path=None, **draw_options):
+        """Draw the module-level graph of one forward pass with minigrad.viz (Keras's plot_model):
+        one box per top-level layer with its output shape and parameter count. Saves to `path`
+        when given; returns what viz.draw returns. Needs graphviz (`pip install "minigrad[viz]"`)."""
+        from minigrad import viz
+        x, was_training = self._dummy(input_shape, "plot"), self.training
+        self.eval()
+        try:
+            out = self(x)
+        finally:
+            self.train(was_training)
+        draw_options.setdefault("depth", 2 if next(self.children(), None) is not None else 1)
+        return viz.draw(out, path=path, **draw_options)
+
+    # --- helpers of the verbs above ---------------------------------------------------------------
+    def _require_compiled(self, caller):
+        if self._compiled is None:
+            raise ValueError(f"{caller}: call compile(optimizer, loss, metrics) before {caller}")
+
+    def _make_optimizer(self):
+        spec = self._compiled["optimizer"]
+        if isinstance(spec, str) and self.optimizer is None:
+            cls, default_lr = _OPTIMIZERS[spec.lower()]
+            lr = self._compiled["lr"]
+            self.optimizer = cls(self.parameters(), lr=default_lr if lr is None else lr)
+        held = {id(p) for group in getattr(self.optimizer, "param_groups", ()) for p in group["params"]}
+        missing = [name for name, p in self.named_parameters() if id(p) not in held]
+        if held and missing:
+            raise ValueError(f"fit: the optimizer does not hold {len(missing)} of the model's "
+                             f"parameters ({', '.join(missing[:3])}...). Lazy layers (Dense, "
+                             "Conv2D) make their weights on the first call: make the optimizer "
+                             "after it, or name it in compile (compile(optimizer='adam', lr=...))")
+
+    def _prepare(self, loader):
+        """Build lazy layers from the first batch (the loader's position is kept), note the sample
+        shape for summary and plot, then make the optimizer compile named."""
+        position = loader.state_dict()
+        x = next(iter(loader))[0]
+        loader.load_state_dict(position)
+        self._sample_shape = tuple(x.shape[1:])
+        if any(getattr(m, "built", True) is False for m in self.modules()):
+            was_training = self.training
+            self.eval()
+            with mg.no_grad():
+                self(x[:1])
+            self.train(was_training)
+        self._make_optimizer()
+
+    def _fit_loaders(self, x, y, batch_size, shuffle, validation_data, validation_split):
+        if validation_split and validation_data is None:
+            if isinstance(x, DataLoader) or not 0 < validation_split < 1:
+                raise ValueError(f"fit: validation_split must be in (0, 1) and needs arrays x, y "
+                                 f"(got {validation_split!r} with a {type(x).__name__}); pass "
+                                 "validation_data with a DataLoader")
+            split = math.ceil(len(x) * (1 - validation_split))  # Keras: the last samples are held out
+            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+        val = validation_data
+        if val is not None and not isinstance(val, DataLoader):
+            if not isinstance(val, (tuple, list)) or len(val) != 2:
+                raise ValueError("fit: validation_data must be a pair (x_val, y_val) or a DataLoader")
+            val = _loader(*val, batch_size, False, "fit (validation_data)")
+        return _loader(x, y, batch_size, shuffle, "fit"), val
+
+    def _forward_loss(self, x, y):
+        """(output, loss) of one batch; a final softmax (sigmoid) met by cross-entropy (binary
+        cross-entropy) is folded into the loss, which is then computed from the logits."""
+        activation, logits = _final_activation(self)
+        fused = _FUSED.get((activation, self._compiled["loss"]))
+        if fused is None:
+            out = self(x)
+            return out, self._compiled["loss_fn"](out, y)
+        z = logits(x)
+        activate, loss_fn = fused
+        return activate(z), loss_fn(z, y)
+
+    def _finite(self, loss, run, epochs):
+        """The loss as a float; a NaN or Inf stops fit before the update (checkpoints untouched)."""
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"fit: the loss is {value} at epoch {run.epoch + 1}/{epochs}, batch {run.step + 1}/"
+                f"{len(run.loader)} (counting from 1); stopped before this update, so the weights "
+                "hold the previous batch's values and checkpoints saved so far are untouched")
+        return value
+
+    def _metrics(self, out, y, loss_value):
+        logs = {"loss": loss_value}
+        with mg.no_grad():
+            for name, fn in self._compiled["metrics"]:
+                value = fn(out, y)
+                logs[name] = value.item() if isinstance(value, mg.Tensor) else float(value)
+        return logs
+
+    def _restore(self, state, run):
+        """Load a training_state(): weights, optimizer, position, data order, history, generator."""
+        missing = {"model", "optimizer", "epoch", "step", "totals", "rng", "data", "history"}
+        if not isinstance(state, dict) or missing - set(state):
+            raise ValueError(f"fit: resume_from is not a fit checkpoint (it lacks "
+                             f"{sorted(missing - set(state if isinstance(state, dict) else ()))})")
+        self.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        run.loader.load_state_dict(state["data"])
+        run.epoch, run.step, run.totals = state["epoch"], state["step"], _Totals(*state["totals"])
+        self.history.epoch = list(state["history"]["epoch"])
+        self.history.history = {k: list(v) for k, v in state["history"]["logs"].items()}
+        mg.set_rng_state(state["rng"])
+
+    def _layers(self):
+        """(name, module) of the rows of summary: the children, or the model itself if it has none."""
+        return list(self.named_children()) or [(type(self).__name__, self)]
+
+    def _dummy(self, input_shape, caller):
+        shape = getattr(self, "_sample_shape", None) if input_shape is None else tuple(input_shape)
+        if shape is None:
+            raise ValueError(f"{caller}: pass input_shape, the shape of one sample without the "
+                             "batch axis, e.g. (1, 28, 28)")
+        return mg.zeros((1, *shape))
+
+    def _trace_shapes(self, x):
+        """Run x through the model in eval mode without gradients, noting each row's output shape."""
+        shapes, layers, was_training = {}, self._layers(), self.training
+
+        def recorder(name, forward):
+            def record(*args, **kwargs):
+                out = forward(*args, **kwargs)
+                shapes[name] = out.shape
+                return out
+            return record
+
+        for name, m in layers:      # an instance attribute shadows the class's forward for a moment
+            m.__dict__["forward"] = recorder(name, m.forward)
+        self.eval()
+        try:
+            with mg.no_grad():
+                self(x)
+        finally:
+            self.train(was_training)
+            for _, m in layers:
+                del m.__dict__["forward"]
+        return shapes
