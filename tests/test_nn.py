@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 from conftest import require
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 import nn
@@ -104,6 +106,24 @@ LAYERS = [
 def test_layer_matches_torch(name, make, shape, dtype):
     train = name != "Dropout-eval"
     check_module(lambda: make(nn), lambda: make(_torch_nn()), shape, dtype, train=train)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")      # torch's note on its own copy
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_conv2d_module_matches_torch_on_random_configurations(data):
+    draw = data.draw
+    groups = draw(st.sampled_from([1, 2, 3]))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel, dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3))), draw(st.integers(1, 2))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 3)))
+    padding = draw(st.sampled_from(["same", "valid", 0, 1, (2, 1)])) if stride == (1, 1) else \
+        draw(st.sampled_from([0, 1, (1, 2)]))
+    size = [dilation * (k - 1) + 1 + draw(st.integers(0, 3)) for k in kernel]
+    bias = draw(st.booleans())
+    make = lambda M: M.Conv2d(cin, cout, kernel, stride, padding, dilation, groups, bias)  # noqa
+    check_module(lambda: make(nn), lambda: make(_torch_nn()),
+                 (draw(st.integers(1, 2)), cin, *size), np.float64)
 
 
 def test_batchnorm_in_eval_mode_matches_torch():
