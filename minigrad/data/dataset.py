@@ -1,0 +1,124 @@
+"""Datasets: indexable collections of samples, array-backed ones batched by fancy indexing."""
+import math
+
+from .. import backend as B
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def as_array(x):
+    """A Tensor's array, or x as an array (no copy where none is needed)."""
+    return x.data if isinstance(x, Tensor) else xp.asarray(x)
+
+
+def make_rng(seed=None, generator=None, caller="random"):
+    """A numpy Generator from a seed or a generator (not both); None when neither is given."""
+    if seed is not None and generator is not None:
+        raise ValueError(f"{caller}: pass seed or generator, not both")
+    if generator is not None:
+        if not isinstance(generator, xp.random.Generator):
+            raise TypeError(f"{caller}: generator must be a numpy Generator, got "
+                            f"{type(generator).__name__}")
+        return generator
+    return None if seed is None else xp.random.default_rng(seed)
+
+
+class Dataset:
+    """A sized collection of samples: subclasses define `__len__` and `__getitem__(i)`.
+
+    `get_batch(indices)` returns one array per field of a sample, stacked along a new first axis.
+    The default gathers the samples one by one; array-backed datasets override it with fancy
+    indexing, which the DataLoader then uses.
+    """
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def get_batch(self, indices) -> tuple:
+        return collate([self[int(i)] for i in indices])
+
+
+def collate(samples) -> tuple:
+    """A list of samples (tuples of arrays, Tensors or numbers) -> a tuple of stacked arrays."""
+    if not samples:
+        raise ValueError("collate: got an empty list of samples")
+    rows = [s if isinstance(s, (tuple, list)) else (s,) for s in samples]
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError(f"collate: samples have different numbers of fields: "
+                         f"{sorted({len(r) for r in rows})}")
+    return tuple(xp.stack([as_array(v) for v in field]) for field in zip(*rows))
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of one or more arrays (or Tensors) sharing their first dimension."""
+
+    def __init__(self, *arrays):
+        if not arrays:
+            raise ValueError("TensorDataset: needs at least one array")
+        self.arrays = tuple(as_array(a) for a in arrays)
+        shapes = [a.shape for a in self.arrays]
+        if any(len(s) == 0 for s in shapes) or len({s[0] for s in shapes}) != 1:
+            raise ValueError(f"TensorDataset: arrays must share their first (sample) dimension; "
+                             f"got shapes {', '.join(map(str, shapes))}")
+
+    def __len__(self) -> int:
+        return self.arrays[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+    def get_batch(self, indices) -> tuple:
+        return tuple(a[indices] for a in self.arrays)
+
+    def __repr__(self):
+        return f"TensorDataset({', '.join(str(a.shape) for a in self.arrays)})"
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = xp.asarray(indices, dtype=xp.int64).reshape(-1)
+        n = len(dataset)
+        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+            raise IndexError(f"Subset: indices must lie in [{-n}, {n}) for a dataset of {n} "
+                             f"samples; got the range [{self.indices.min()}, {self.indices.max()}]")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+    def get_batch(self, indices) -> tuple:
+        inner = self.indices[indices]
+        get_batch = getattr(self.dataset, "get_batch", None)
+        return get_batch(inner) if get_batch else collate([self.dataset[int(i)] for i in inner])
+
+
+def random_split(dataset, lengths, seed=None, generator=None) -> list:
+    """Split into non-overlapping random Subsets, by lengths (summing to len(dataset)) or fractions
+    (summing to 1; leftover samples go one each to the first parts, as in PyTorch)."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if not lengths or any(x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths must be a non-empty list of non-negative numbers; "
+                         f"got {lengths}")
+    if all(isinstance(x, float) for x in lengths):
+        if not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
+            raise ValueError(f"random_split: fractions {lengths} sum to {sum(lengths)}, not 1")
+        counts = [int(math.floor(f * n)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    elif sum(lengths) != n or not all(float(x).is_integer() for x in lengths):
+        raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)}, but the dataset "
+                         f"has {n} samples; pass whole numbers summing to {n} or fractions summing to 1")
+    rng = make_rng(seed, generator, "random_split")
+    order = (rng if rng is not None else B.rng()).permutation(n)
+    bounds = xp.cumsum([0] + [int(x) for x in lengths])
+    return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

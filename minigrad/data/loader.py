@@ -1,0 +1,95 @@
+"""DataLoader: mini-batches of Tensors in a seeded, resumable order."""
+from .. import backend as B
+from ..backend import xp
+from ..tensor import Tensor
+from .dataset import collate, make_rng
+from .transforms import apply_batch
+
+
+class DataLoader:
+    """Iterate over `dataset` in batches, each a tuple of Tensors (one per sample field).
+
+    Parameters
+    ----------
+    dataset : a Dataset (or any object with `__len__` and `__getitem__`). Array-backed datasets
+        are batched by fancy indexing through their `get_batch(indices)`.
+    batch_size, shuffle, drop_last : as in PyTorch; the last batch may be smaller unless drop_last.
+    seed, generator : fix the shuffling (an int, or a numpy Generator to draw the seed from).
+        Without either, the seed is drawn from minigrad's generator, so `mg.manual_seed` fixes it.
+    transform : applied to the first field (the inputs) of every batch, batched where it can be.
+
+    Each `iter(loader)` starts the next epoch. Epoch e is shuffled by a generator seeded with
+    (seed, e), so every epoch visits each sample exactly once and the order depends only on the seed
+    and the epoch number. `state_dict()` records the epoch and the batches already handed out;
+    `load_state_dict()` makes the next iteration resume at exactly that point.
+    """
+
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 seed: int | None = None, generator=None, transform=None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, xp.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        rng = make_rng(seed, generator, "DataLoader")
+        if seed is None:
+            seed = int((rng if rng is not None else B.rng()).integers(2**63))
+        self.dataset, self.batch_size, self.transform = dataset, int(batch_size), transform
+        self.shuffle, self.drop_last, self.seed = bool(shuffle), bool(drop_last), int(seed)
+        self.epoch, self._batch, self._resume = 0, 0, False
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def order(self, epoch: int):
+        """The sample indices of epoch `epoch`, in the order they are served."""
+        n = len(self.dataset)
+        if not self.shuffle:
+            return xp.arange(n)
+        return xp.random.default_rng([self.seed, epoch]).permutation(n)
+
+    def __iter__(self):
+        if self._batch > 0 and not self._resume:    # the previous epoch was started: move on
+            self.epoch, self._batch = self.epoch + 1, 0
+        self._resume = False
+        epoch, order, size = self.epoch, self.order(self.epoch), self.batch_size
+        for i in range(self._batch, len(self)):
+            if self.epoch != epoch:
+                raise RuntimeError("DataLoader: the loader was restarted or reloaded while this "
+                                   "iterator was running; create a new iterator")
+            self._batch = i + 1
+            yield self._load(order[i * size:(i + 1) * size])
+
+    def _load(self, indices) -> tuple:
+        get_batch = getattr(self.dataset, "get_batch", None)
+        if get_batch is not None:
+            fields = get_batch(indices)
+        else:
+            fields = collate([self.dataset[int(i)] for i in indices])
+        fields = tuple(fields)
+        if self.transform is not None:
+            fields = (apply_batch(self.transform, fields[0]),) + fields[1:]
+        return tuple(f if isinstance(f, Tensor) else Tensor(f) for f in fields)
+
+    def state_dict(self) -> dict:
+        """Where the loader stands: {"seed", "epoch", "batch"} (batches of `epoch` already served)."""
+        if self._batch >= len(self) and self._batch > 0:     # finished: the next epoch is up
+            return {"seed": self.seed, "epoch": self.epoch + 1, "batch": 0}
+        return {"seed": self.seed, "epoch": self.epoch, "batch": self._batch}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from a `state_dict()`: the next iteration continues exactly where it left off."""
+        missing = {"seed", "epoch", "batch"} - set(state)
+        if missing:
+            raise ValueError(f"DataLoader.load_state_dict: state lacks {sorted(missing)}")
+        if not 0 <= int(state["batch"]) <= len(self):
+            raise ValueError(f"DataLoader.load_state_dict: batch {state['batch']} is outside "
+                             f"[0, {len(self)}] for this loader of {len(self)} batches")
+        self.seed, self.epoch, self._batch = int(state["seed"]), int(state["epoch"]), int(state["batch"])
+        if self._batch == len(self) > 0:
+            self.epoch, self._batch = self.epoch + 1, 0
+        self._resume = True
+
+    def __repr__(self):
+        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size="
+                f"{self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
+                f"seed={self.seed})")
