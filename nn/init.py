@@ -1,5 +1,5 @@
 """Initialisers that fill a tensor in place with draws from minigrad's seeded generator, using
-PyTorch's formulas (fan_in = in_channels * kernel area for conv weights, laid out (out, in, ...))."""
+PyTorch's formulas (fan_in = in_channels * kernel area, for a weight laid out (out, in, ...))."""
 import math
 
 from minigrad import Tensor, backend, no_grad

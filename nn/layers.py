@@ -156,11 +156,13 @@ class AvgPool2d(_Pool2d):
                             count_include_pad=self.count_include_pad)
 
     def extra_repr(self):
-        return super().extra_repr() + ("" if self.count_include_pad else ", count_include_pad=False")
+        return super().extra_repr() + ("" if self.count_include_pad else
+                                       ", count_include_pad=False")
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average (N, C, H, W) down to (N, C, *output_size); output_size=1 is global average pooling."""
+    """Average (N, C, H, W) down to (N, C, *output_size); output_size=1 is global average
+    pooling."""
 
     def __init__(self, output_size):
         super().__init__()
@@ -254,8 +256,8 @@ class Flatten(Module):
         n = max(x.ndim, 1)
         start, end = self.start_dim % n, self.end_dim % n
         if not (-n <= self.start_dim < n and -n <= self.end_dim < n) or start > end:
-            raise ValueError(f"{_label(self)}: cannot flatten dims {self.start_dim}..{self.end_dim} "
-                             f"of an input of shape {x.shape}")
+            raise ValueError(f"{_label(self)}: cannot flatten dims {self.start_dim}.."
+                             f"{self.end_dim} of an input of shape {x.shape}")
         return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
     def extra_repr(self):

@@ -1,4 +1,5 @@
-"""Loss modules: each keeps its options (reduction, label smoothing) and calls one functional loss."""
+"""Loss modules: each keeps its options (reduction, label smoothing, weights) and calls one
+functional loss."""
 from . import functional as F
 from .module import Module
 

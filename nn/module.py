@@ -11,8 +11,8 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module registers as trainable (requires_grad=True). Floats default to float32;
-    arrays keep their dtype."""
+    """A Tensor that a Module registers as trainable (requires_grad=True). Python floats become
+    float32; arrays keep their dtype."""
 
     __slots__ = ()
 
@@ -51,7 +51,7 @@ class Module(Model):
         with mg.scope(self._local_name or type(self).__name__, kind="module"):
             return self.forward(*args, **kwargs)
 
-    # --- registration -------------------------------------------------------------------------------
+    # --- registration -----------------------------------------------------------------------------
     def __setattr__(self, name, value):
         d = self.__dict__
         if "_parameters" not in d:
@@ -59,9 +59,9 @@ class Module(Model):
                                  f"attribute {name!r}")
         for registry, kind in ((d["_parameters"], Parameter), (d["_modules"], Module)):
             if name in registry and value is not None and not isinstance(value, kind):
-                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to "
-                                f"{name!r}, which holds a {kind.__name__} (assign a {kind.__name__} "
-                                "or None)")
+                raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
+                                f"to {name!r}, which holds a {kind.__name__} (assign a "
+                                f"{kind.__name__} or None)")
         for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
             if name in registry and not (registry is d["_buffers"] and _is_buffer_value(value)):
                 del registry[name]
@@ -107,7 +107,7 @@ class Module(Model):
         for name, m in self._modules.items():
             m._place(_join(path, name), self._child_scope(name))
 
-    # --- walking the tree -----------------------------------------------------------------------------
+    # --- walking the tree -------------------------------------------------------------------------
     def named_modules(self, prefix: str = "", _seen=None):
         """(dotted path, module) for this module and every descendant, each module once."""
         _seen = set() if _seen is None else _seen
@@ -153,7 +153,7 @@ class Module(Model):
             fn(m)
         return self
 
-    # --- modes, gradients, dtypes -------------------------------------------------------------------
+    # --- modes, gradients, dtypes -----------------------------------------------------------------
     def train(self, mode: bool = True):
         """Switch this module and its descendants to training (or, with False, evaluation) mode."""
         for m in self.modules():
@@ -163,10 +163,10 @@ class Module(Model):
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget the gradients (set .grad to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none: bool = True):
+        """Forget the gradients: set .grad to None (PyTorch's default), or to zeros."""
         for p in self.parameters():
-            p.grad = None
+            p.grad = None if set_to_none or p.grad is None else mg.zeros_like(p)
 
     def _cast(self, dtype):
         for t in (*self.parameters(), *self.buffers()):
@@ -182,7 +182,7 @@ class Module(Model):
         """Cast floating-point parameters and buffers to float64 (in place; grads are dropped)."""
         return self._cast(mg.float64)
 
-    # --- saving and loading -------------------------------------------------------------------------
+    # --- saving and loading -----------------------------------------------------------------------
     def _state(self):
         """(key, tensor) of the parameters and persistent buffers, under PyTorch's dotted keys."""
         for path, m in self.named_modules():
@@ -209,7 +209,8 @@ class Module(Model):
             if key in state_dict:
                 values[key] = mg.tensor(state_dict[key])
                 if values[key].shape != own[key].shape:
-                    mismatched.append(f"{key}: checkpoint {values[key].shape}, model {own[key].shape}")
+                    mismatched.append(f"{key}: checkpoint {values[key].shape}, model "
+                                      f"{own[key].shape}")
         problems = [f"{what}: {', '.join(keys)}" for what, keys in
                     (("missing keys", missing if strict else []),
                      ("unexpected keys", unexpected if strict else []),
@@ -222,7 +223,7 @@ class Module(Model):
                 own[key].copy_(value)
         return IncompatibleKeys(missing, unexpected)
 
-    # --- printing -----------------------------------------------------------------------------------
+    # --- printing ---------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The configuration shown inside the parentheses of repr; layers override it."""
         return ""
@@ -284,7 +285,8 @@ class _ModuleSequence(Module):
 
 class Sequential(_ModuleSequence):
     """Modules run in order, each on the previous output: Sequential(a, b, c), Sequential([a, b, c])
-    (Keras style) or Sequential(OrderedDict(name=module, ...)). Unnamed modules are named '0', '1'..."""
+    (Keras style) or Sequential(OrderedDict(name=module, ...)). Unnamed ones are named '0', '1',
+    ..."""
 
     def forward(self, x):
         for m in self._modules.values():

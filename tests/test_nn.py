@@ -83,7 +83,8 @@ LAYERS = [
     ("MaxPool2d-dilation", lambda M: M.MaxPool2d(2, stride=1, dilation=2), (1, 2, 6, 5)),
     ("AvgPool2d", lambda M: M.AvgPool2d(2), (2, 3, 6, 6)),
     ("AvgPool2d-overlap-pad", lambda M: M.AvgPool2d(3, 2, 1), (2, 2, 7, 7)),
-    ("AvgPool2d-exclude-pad", lambda M: M.AvgPool2d(3, 2, 1, count_include_pad=False), (1, 2, 6, 6)),
+    ("AvgPool2d-exclude-pad", lambda M: M.AvgPool2d(3, 2, 1, count_include_pad=False),
+     (1, 2, 6, 6)),
     ("AdaptiveAvgPool2d", lambda M: M.AdaptiveAvgPool2d(1), (2, 3, 5, 4)),
     ("BatchNorm1d-2d-input", lambda M: M.BatchNorm1d(3), (5, 3)),
     ("BatchNorm1d-3d-input", lambda M: M.BatchNorm1d(3), (4, 3, 6)),
@@ -185,12 +186,14 @@ def _loss_inputs(name, dtype, rng):
 
 
 LOSSES = [("CrossEntropyLoss", {}), ("CrossEntropyLoss", {"reduction": "sum"}),
-          ("CrossEntropyLoss", {"reduction": "none"}), ("CrossEntropyLoss", {"label_smoothing": 0.1}),
+          ("CrossEntropyLoss", {"reduction": "none"}),
+          ("CrossEntropyLoss", {"label_smoothing": 0.1}),
           ("NLLLoss", {}), ("NLLLoss", {"reduction": "none"}), ("BCELoss", {}),
-          ("BCELoss", {"reduction": "sum"}), ("BCEWithLogitsLoss", {}),
-          ("BCEWithLogitsLoss", {"reduction": "none"}), ("MSELoss", {}), ("MSELoss", {"reduction": "sum"}),
-          ("BCELoss", {"weight": np.linspace(0.5, 2, 5)}),
-          ("BCEWithLogitsLoss", {"weight": np.linspace(0.5, 2, 5), "pos_weight": np.arange(1.0, 6)})]
+          ("BCELoss", {"reduction": "sum"}), ("BCELoss", {"weight": np.linspace(0.5, 2, 5)}),
+          ("BCEWithLogitsLoss", {}), ("BCEWithLogitsLoss", {"reduction": "none"}),
+          ("BCEWithLogitsLoss", {"weight": np.linspace(0.5, 2, 5),
+                                 "pos_weight": np.arange(1.0, 6)}),
+          ("MSELoss", {}), ("MSELoss", {"reduction": "sum"})]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -308,7 +311,8 @@ def test_initialisers_have_the_documented_spread(fn, kwargs, shape, std):
 def test_constant_initialisers_and_gains_match_torch():
     torch = require("torch")
     t = mg.zeros(3, 4, requires_grad=True)
-    assert np.all(nn.init.ones_(t).numpy() == 1) and np.all(nn.init.constant_(t, 2.5).numpy() == 2.5)
+    assert np.all(nn.init.ones_(t).numpy() == 1)
+    assert np.all(nn.init.constant_(t, 2.5).numpy() == 2.5)
     assert np.all(nn.init.zeros_(t).numpy() == 0) and t.requires_grad
     for name, param in [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None),
                         ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("selu", None)]:
@@ -321,7 +325,7 @@ def test_constant_initialisers_and_gains_match_torch():
     assert not hasattr(nn.init, "glorot_uniform_")
 
 
-# --- state dicts ------------------------------------------------------------------------------------
+# --- state dicts ----------------------------------------------------------------------------------
 def test_state_dict_round_trip_and_keys_like_torch():
     torch = require("torch")
     mg.manual_seed(0)
@@ -371,7 +375,7 @@ def test_non_persistent_buffers_stay_out_of_the_state_dict():
     assert [n for n, _ in m.named_buffers()] == ["kept", "scratch"]
 
 
-# --- registration, traversal, modes ------------------------------------------------------------------
+# --- registration, traversal, modes ---------------------------------------------------------------
 class Block(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -401,14 +405,16 @@ def test_parameters_are_named_by_their_path_from_the_outermost_module():
     assert (standalone.weight.name, standalone.bias.name) == ("weight", "bias")
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["scale", "block1.conv.weight", "block1.conv.bias", "block1.bn.weight", "block1.bn.bias",
+    assert names == ["scale", "block1.conv.weight", "block1.conv.bias", "block1.bn.weight",
+                     "block1.bn.bias",
                      "features.0.weight", "features.0.bias", "heads.0.weight", "heads.0.bias",
                      "heads.1.weight", "heads.1.bias"]
     assert all(p.name == n for n, p in net.named_parameters())
     assert net.block1.bn.running_mean.name == "block1.bn.running_mean"
     outer = nn.Sequential(net)           # assigned again: the new root's names win, top-down
     assert net.block1.conv.weight.name == "0.block1.conv.weight"
-    assert outer[0:1][0].block1.conv.weight.name == "0.block1.conv.weight"   # slicing renames nothing
+    sliced = outer[0:1]                  # slicing renames nothing
+    assert sliced[0].block1.conv.weight.name == "0.block1.conv.weight"
     net.block1.extra = nn.Linear(1, 1)     # added later, below an already placed module
     assert net.block1.extra.weight.name == "0.block1.extra.weight"
 
@@ -458,6 +464,8 @@ def test_train_eval_and_zero_grad():
     assert all(m.training for m in net.modules())
     net(mg.randn(2, 2, 6, 6)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad.shape == p.shape and not p.grad.numpy().any() for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -590,7 +598,7 @@ def test_error_names_the_layer_path():
         net(mg.zeros(2, 3))
 
 
-# --- clip_grad_norm_ -------------------------------------------------------------------------------
+# --- clip_grad_norm_ ------------------------------------------------------------------------------
 @pytest.mark.parametrize("max_norm,norm_type", [(0.5, 2.0), (100.0, 2.0), (0.3, 1.0),
                                                 (0.1, float("inf")), (1.0, 3.0)])
 def test_clip_grad_norm_matches_torch(max_norm, norm_type):
@@ -618,10 +626,11 @@ def test_clip_grad_norm_scales_a_gradient_shared_by_two_parameters_once():
     np.testing.assert_allclose([a.grad.item(), b.grad.item()], [1 / math.sqrt(2)] * 2, rtol=1e-5)
 
 
-# --- the public surface ------------------------------------------------------------------------------
+# --- the public surface ---------------------------------------------------------------------------
 def test_public_api():
     expected = {"Module", "Parameter", "Sequential", "ModuleList", "Linear", "Conv2d", "MaxPool2d",
-                "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "Flatten",
+                "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout",
+                "Flatten",
                 "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "CrossEntropyLoss",
                 "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "functional", "init", "utils"}
     assert expected <= set(nn.__all__)
