@@ -291,8 +291,9 @@ class MatMul(Primitive):
         return a @ b
 
     def backward(self, g):
-        a, b = self.inputs
-        return g @ b.swapaxes(-1, -2), a.swapaxes(-1, -2) @ g
+        a, b = self.inputs        # skip the product for an input that needs no gradient
+        return (g @ b.swapaxes(-1, -2) if a.requires_grad else None,
+                a.swapaxes(-1, -2) @ g if b.requires_grad else None)
 
 
 class Windows(Primitive):

@@ -277,7 +277,11 @@ class Tensor:
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return self - self.logsumexp(axis, keepdims=True)
+        """(x - max) - log(sum(exp(x - max))): shifting first keeps the result exact for large
+        logits (x - logsumexp(x) would round logsumexp at the magnitude of x)."""
+        m = self.detach().max(axis, keepdims=True)
+        shifted = self - (m.maximum(-xp.finfo(self.dtype).max) if self.size else m)
+        return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
     # --- shape -------------------------------------------------------------------------------------
     def reshape(self, *shape) -> "Tensor":
