@@ -8,6 +8,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import optim
 from .serialize import load, save
 from .tensor import Tensor, concatenate, matmul, maximum, minimum, stack, tensor, where
+from . import viz
 
 __version__ = "0.1.0"
 
