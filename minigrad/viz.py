@@ -413,7 +413,7 @@ class _Picture:
         shapes = ", ".join(dict.fromkeys(_fmt_shape(s) for s in self.box_out.get(unit, ())))
         if prefix[-1][0] != "module":
             return _html(prefix[-1][1], shapes)
-        parts = list(self.box_parts[unit])
+        parts = list(self.box_parts[unit].values())
         parts = " → ".join(parts if len(parts) <= 4 else parts[:3] + ["…"])
         count = sum(t.size for t in self.folded.get(unit, {}).values() if t.requires_grad)
         return _html(self._module_text(prefix), parts, shapes,
@@ -424,7 +424,7 @@ class _Picture:
         """Node ids per cluster key, edges, and what each collapsed box holds."""
         self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, []
         self.folded, self.box_ops, self.box_out, self.kinds = {}, {}, {}, set()
-        self.box_parts = {}     # box -> {name of each composite or primitive inside: 1}
+        self.box_parts = {}     # box -> {each composite call or primitive inside: its name}
         edge_keys = set()
 
         def tensor_node(t, role, key):
@@ -459,8 +459,9 @@ class _Picture:
             unit, uid = self.unit[id(op)], unit_id(op)
             if unit[0] == "box":
                 self.box_ops.setdefault(unit, []).append(type(op).__name__)
-                inner = [e[1] for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
-                self.box_parts.setdefault(unit, {})[inner[0] if inner else type(op).__name__] = 1
+                inner = [e for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
+                part = (inner[0], inner[0][1]) if inner else (id(op), type(op).__name__)
+                self.box_parts.setdefault(unit, {})[part[0]] = part[1]
             out = self.made[id(op)]
             is_output = any(out is o for o in self.outputs)
             leaves = is_output or any(self.unit[id(u)] != unit

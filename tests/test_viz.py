@@ -216,6 +216,15 @@ def test_nested_composites_and_two_calls_of_one_composite():
     assert op_nodes(viz.to_dot(y, expand="outer")) == ["inner", "inner", "Sum"]
     assert op_nodes(viz.to_dot(y, expand=True)) == ["Mul(·, 2)", "Exp", "Sum"]
     assert clusters(viz.to_dot(y, expand=True)) == ["outer", "inner", "inner"]
+    with mg.scope("model", kind="module"):
+        z = y * 3.0
+    assert op_nodes(viz.to_dot(z, depth=1)) == ["outer", "model"]
+    with mg.scope("model", kind="module"):
+        for _ in range(5):
+            with mg.scope("inner"):              # five calls, listed as separate steps
+                z = z * 2.0
+    assert op_nodes(viz.to_dot(z, depth=1)) == ["outer", "model", "model"]
+    assert "inner → inner → inner → …" in viz.to_dot(z, depth=1)
 
 
 def residual_graph():
@@ -268,6 +277,9 @@ def test_depth_draws_module_boxes_with_parameter_counts():
                               "Div(·, 32)"]
     assert clusters(deep) == ["net", "net/block1"]
     assert "conv2d" in deep.split("net/block1/conv</b>")[1].split("]")[0]   # what the box holds
+    block = viz.to_dot(loss, depth=2)
+    assert op_nodes(block) == ["net/block1", "Sum", "Div(·, 32)"]
+    assert "conv2d → Mul → Add → Where" in block                 # what the block runs, in order
     labelled = viz.to_dot(loss, depth=3, module_label={"net/block1/conv": "conv (Conv2d)"})
     assert "conv (Conv2d)" in op_nodes(labelled)
     assert viz.to_dot(loss, depth=3, module_label=lambda p: p.upper()).count("NET/BLOCK1") >= 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import minigrad as mg
 import nn
 from minigrad import viz
+from nn import functional as F
 
 HERE = Path(__file__).parent
 
@@ -31,7 +32,7 @@ class SmallConvNet(nn.Module):
         self.fc = nn.Linear(4 * 5 * 5, 10)
 
     def forward(self, x):
-        h = self.pool(self.conv(x).relu())
+        h = self.pool(F.relu(self.conv(x)))
         return self.fc(h.flatten(1))
 
 
@@ -57,8 +58,8 @@ class ResidualBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(channels)
 
     def forward(self, x):
-        h = self.bn1(self.conv1(x)).relu()
-        return (self.bn2(self.conv2(h)) + x).relu()
+        h = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(h)) + x)
 
 
 class TinyResNet(nn.Module):
@@ -70,7 +71,7 @@ class TinyResNet(nn.Module):
         self.fc = nn.Linear(8, 10)
 
     def forward(self, x):
-        h = self.block1(self.stem(x).relu())
+        h = self.block1(F.relu(self.stem(x)))
         return self.fc(self.pool(h).flatten(1))
 
 
@@ -96,9 +97,9 @@ class LeNet5(nn.Module):
         self.fc3 = nn.Linear(84, 10)
 
     def forward(self, x):
-        h = self.pool1(self.conv1(x).relu())
-        h = self.pool2(self.conv2(h).relu()).flatten(1)
-        return self.fc3(self.fc2(self.fc1(h).relu()).relu())
+        h = self.pool1(F.relu(self.conv1(x)))
+        h = self.pool2(F.relu(self.conv2(h))).flatten(1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(h)))))
 
 
 def lenet5():
