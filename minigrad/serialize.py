@@ -19,10 +19,11 @@ _KINDS = "biufcSU"      # bool, ints, floats, complex, bytes, str: array kinds t
 
 
 def save(obj, path) -> None:
-    """Write `obj` to `path` (the exact name given): nested dicts, lists and tuples of Tensors, numpy
-    arrays and scalars, Python numbers, strings, bools and None. Dict keys may be strings, numbers,
-    bools or None. Atomic: the data goes to a temporary file in the same folder, is flushed to disk,
-    then renamed over `path`, so a crash mid-write leaves any previous file at `path` intact."""
+    """Write `obj` to `path` (the exact name given): nested dicts, lists and tuples of Tensors,
+    numpy arrays and scalars, Python numbers, strings, bools and None. Dict keys may be strings,
+    numbers, bools or None. Atomic: the data goes to a temporary file in the same folder, is
+    flushed to disk, then renamed over `path`, so a crash mid-write leaves the previous file
+    at `path` intact."""
     arrays = []
     tree = _encode(obj, arrays, "obj")
     header = json.dumps({"format": _FORMAT, "version": _VERSION,
@@ -52,8 +53,8 @@ def load(path):
     path = os.fspath(path)
     with open(path, "rb") as f:
         head = f.read(4)
-    if not head:
-        raise _refused(path, "the file is empty")
+    if len(head) < 4 and b"PK\x03\x04".startswith(head):
+        raise _refused(path, f"it is truncated (only {len(head)} bytes)")
     if head[:1] == b"\x80":
         raise _refused(path, "it holds a pickle, which could run arbitrary code when loaded; "
                              "minigrad checkpoints never contain pickles")
@@ -65,13 +66,15 @@ def load(path):
             if "structure.npy" not in members:
                 raise _refused(path, f"it has no structure.npy entry (entries: "
                                      f"{sorted(members)[:5]}), so it was not written by mg.save")
-            header = _read_header(path, _read_entry(path, archive, members, "structure", "u1", None))
+            raw = _read_entry(path, archive, members, "structure", xp.dtype(xp.uint8), None)
+            table, tree = _read_header(path, raw)
             arrays = [_read_entry(path, archive, members, str(i), dtype, shape)
-                      for i, (dtype, shape) in enumerate(header["arrays"])]
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-        raise _refused(path, f"it is truncated or corrupt ({e})") from None
+                      for i, (dtype, shape) in enumerate(table)]
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            OSError) as e:                  # how zipfile reports damaged headers and offsets
+        raise _refused(path, f"it is truncated or corrupt ({type(e).__name__}: {e})") from None
     try:
-        return _decode(header["tree"], arrays)
+        return _decode(tree, arrays)
     except (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError) as e:
         raise _refused(path, f"its structure is malformed ({type(e).__name__}: {e})") from None
 
@@ -82,16 +85,16 @@ def _refused(path, why):
 
 def _encode(x, arrays, where):
     """The JSON form of x; arrays found along the way are appended to `arrays`."""
+    if isinstance(x, xp.generic):       # first: np.float64 and np.str_ subclass float and str
+        return {"scalar": _add_array(xp.asarray(x), arrays, where)}
     if x is None or isinstance(x, (bool, int, str)):
         return x
     if isinstance(x, float):
-        return x if math.isfinite(x) else {"float": repr(x)}
+        return x if math.isfinite(x) else {"float": repr(float(x))}
     if isinstance(x, Tensor):
         return {"tensor": _add_array(x.data, arrays, where), "requires_grad": x.requires_grad}
     if isinstance(x, ndarray):
         return {"array": _add_array(x, arrays, where)}
-    if isinstance(x, xp.generic):
-        return {"scalar": _add_array(xp.asarray(x), arrays, where)}
     if isinstance(x, dict):
         items = []
         for k, v in x.items():
@@ -116,7 +119,7 @@ def _add_array(a, arrays, where):
 
 
 def _decode(node, arrays):
-    if node is None or isinstance(node, (bool, int, str)):
+    if node is None or isinstance(node, (bool, int, float, str)):
         return node
     (kind, value), *rest = node.items()
     if kind == "float":
@@ -172,15 +175,15 @@ def _read_entry(path, archive, members, name, dtype, shape):
         if entry_dtype.hasobject or entry_dtype.kind not in _KINDS:
             raise _refused(path, f"entry {name}.npy has dtype {entry_dtype}, which would need "
                                  "pickle to load")
-        if entry_dtype != xp.dtype(dtype) or (shape is not None and entry_shape != tuple(shape)):
-            declared = xp.dtype(dtype) if shape is None else f"{xp.dtype(dtype)} {tuple(shape)}"
-            raise _refused(path, f"entry {name}.npy holds {entry_dtype} {entry_shape}, but the "
-                                 f"structure declares {declared}")
         expected = entry_dtype.itemsize * math.prod(entry_shape)
         held = info.file_size - f.tell()
         if held != expected:
             raise _refused(path, f"entry {name}.npy declares shape {entry_shape} of {entry_dtype} "
                                  f"({expected} bytes) but holds {held} bytes")
+        if entry_dtype != dtype or (shape is not None and entry_shape != shape):
+            declared = dtype if shape is None else f"{dtype} {shape}"
+            raise _refused(path, f"entry {name}.npy holds {entry_dtype} {entry_shape}, but the "
+                                 f"structure declares {declared}")
         data = bytearray(f.read())          # reading to the end checks the entry's CRC
     if expected == 0:
         return xp.empty(entry_shape, entry_dtype)
@@ -189,6 +192,7 @@ def _read_entry(path, archive, members, name, dtype, shape):
 
 
 def _read_header(path, raw):
+    """The JSON structure as (table of declared (dtype, shape) per array, tree)."""
     try:
         header = json.loads(raw.tobytes().decode("utf-8"))
     except (ValueError, RecursionError) as e:
@@ -198,29 +202,20 @@ def _read_header(path, raw):
     if header.get("version") != _VERSION:
         raise _refused(path, f"it has checkpoint format version {header.get('version')!r}; this "
                              f"minigrad reads version {_VERSION}")
-    arrays = header.get("arrays")
-    if not isinstance(arrays, list) or not all(
-            isinstance(a, list) and len(a) == 2 and isinstance(a[0], str) and isinstance(a[1], list)
-            and all(isinstance(n, int) and n >= 0 for n in a[1]) for a in arrays):
-        raise _refused(path, "structure.npy has a malformed array table")
-    for i, (dtype, _) in enumerate(arrays):
-        try:
-            xp.dtype(dtype)
-        except TypeError:
-            raise _refused(path, f"structure.npy declares an unknown dtype {dtype!r} for entry "
-                                 f"{i}") from None
-    return header
+    try:
+        table = [(xp.dtype(dtype), tuple(shape)) for dtype, shape in header["arrays"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise _refused(path, f"structure.npy has a malformed array table ({e})") from None
+    return table, header.get("tree")
 
 
 def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX; other systems have no folder handles to sync)."""
+    """Make the rename durable too (POSIX; elsewhere a folder cannot be opened, which is fine)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError:
         pass
-    finally:
-        os.close(fd)

@@ -44,7 +44,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter): w *= 1 - lr*wd before the Adam step."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter): w *= 1 - lr*wd, then Adam's step."""
 
     decoupled = True
 

@@ -2,7 +2,7 @@
 
 Call `scheduler.step()` after `optimizer.step()`, once per epoch (or per batch, as you choose);
 ReduceLROnPlateau's step takes the metric it watches. Construction counts as step 0. Like PyTorch,
-the schedules are recursive: each step scales the group's current lr, so other changes to it carry on.
+the schedules are recursive: each step scales the group's current lr, so other changes carry on.
 """
 import copy
 import math
@@ -12,7 +12,7 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
-    """Base of the schedules: subclasses give `get_lr()`, the new lr of each group at `last_epoch`."""
+    """Base of the schedules: subclasses give `get_lr()`, each group's new lr at `last_epoch`."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
@@ -23,8 +23,9 @@ class LRScheduler:
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise ValueError(f"{type(self).__name__}: resuming at last_epoch={last_epoch} needs "
-                                 f"'initial_lr' in param group {i}; load the optimizer state first")
+                raise ValueError(f"{type(self).__name__}: resuming at last_epoch={last_epoch} "
+                                 f"needs 'initial_lr' in param group {i}; load the optimizer state "
+                                 "first")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -51,7 +52,7 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict:
-        """Every attribute except the optimizer (numbers and lists only, so mg.save can store it)."""
+        """Every attribute but the optimizer (numbers and lists only, so mg.save can store it)."""
         return {k: copy.deepcopy(v) for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -70,7 +71,8 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
         n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        many = isinstance(lr_lambda, (list, tuple))
+        self.lr_lambdas = list(lr_lambda) if many else [lr_lambda] * n
         if len(self.lr_lambdas) != n:
             raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per param group), got "
                              f"{len(self.lr_lambdas)}")
@@ -101,7 +103,7 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """Multiply the lr by gamma at each milestone epoch (by gamma**k for a milestone listed k times)."""
+    """Multiply the lr by gamma at each milestone epoch (gamma**k at a milestone listed k times)."""
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
         self.milestones = sorted(milestones)
@@ -194,7 +196,7 @@ class ReduceLROnPlateau(LRScheduler):
         return value > (best * (1 + t) if relative else best + t)
 
     def step(self, metrics) -> None:
-        """Record this epoch's metric (a number or a one-element tensor) and reduce the lr if due."""
+        """Record this epoch's metric (a number or one-element tensor); reduce the lr if due."""
         value = float(metrics)
         self.last_epoch += 1
         if self._is_better(value):

@@ -1,8 +1,8 @@
 """The optimizer base class: parameter groups, the step loop, zero_grad and state dicts.
 
 A subclass validates its hyperparameters in `_validate(group)` and writes the update of one
-parameter in `_update(w, g, state, group)`, over raw arrays: `w` is the parameter's array (updated in
-place), `g` its gradient (never modified), `state` the parameter's own dict of buffers.
+parameter in `_update(w, g, state, group)`, over raw arrays: `w` is the parameter's array (updated
+in place), `g` its gradient (never modified), `state` the parameter's own dict of buffers.
 """
 import numbers
 
@@ -32,7 +32,7 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict) -> None:
-        """Add a group of parameters with its own hyperparameters (missing ones take the defaults)."""
+        """Add a group of parameters with its own hyperparameters (missing ones: the defaults)."""
         name = type(self).__name__
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"{name}: a param group must be a dict with a 'params' entry, got "
@@ -85,7 +85,8 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = p.grad.detach()
+                    if p.grad.grad_fn is not None:      # a gradient made with create_graph=True
+                        p.grad = p.grad.detach()
                     with no_grad():
                         p.grad.zero_()
 
@@ -106,8 +107,8 @@ class Optimizer:
         name = type(self).__name__
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} param "
-                             f"groups, this optimizer has {len(self.param_groups)}")
+            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
+                             f"param groups, this optimizer has {len(self.param_groups)}")
         by_index = {}
         for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(mine["params"]) != len(saved["params"]):
@@ -118,8 +119,8 @@ class Optimizer:
         state = {}
         for i, buffers in state_dict["state"].items():
             if int(i) not in by_index:
-                raise ValueError(f"{name}.load_state_dict: the state dict has buffers for parameter "
-                                 f"{i}, but its groups list only {len(by_index)} parameters")
+                raise ValueError(f"{name}.load_state_dict: the state dict has buffers for "
+                                 f"parameter {i}, but its groups list only {len(by_index)}")
             p = by_index[int(i)]
             state[p] = {k: _array_like(v, p, f"{name}.load_state_dict: state[{i}][{k!r}]")
                         for k, v in buffers.items()}
@@ -155,11 +156,15 @@ def check_at_least(opt, group, *names, low=0.0):
     for name in names:
         value = group[name]
         if not isinstance(value, numbers.Real) or not value >= low:
-            raise ValueError(f"{type(opt).__name__}: {name} must be a number >= {low}, got {value!r}")
+            raise ValueError(f"{type(opt).__name__}: {name} must be a number >= {low}, "
+                             f"got {value!r}")
 
 
 def check_betas(opt, group):
     """Raise ValueError unless group['betas'] is a pair of numbers in [0, 1)."""
     betas = group["betas"]
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas):
-        raise ValueError(f"{type(opt).__name__}: betas must be two numbers in [0, 1), got {betas!r}")
+    valid = isinstance(betas, (tuple, list)) and len(betas) == 2 and all(
+        isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas)
+    if not valid:
+        raise ValueError(f"{type(opt).__name__}: betas must be two numbers in [0, 1), "
+                         f"got {betas!r}")

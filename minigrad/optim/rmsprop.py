@@ -4,8 +4,9 @@ from .optimizer import Optimizer, check_at_least
 
 
 class RMSprop(Optimizer):
-    """PyTorch's RMSprop: s = alpha*s + (1-alpha)*g*g; centered also tracks a = mean of g and uses
-    s - a*a; d = sqrt(.) + eps; w -= lr * g/d, or with momentum buf = momentum*buf + g/d, w -= lr*buf."""
+    """PyTorch's RMSprop: s = alpha*s + (1-alpha)*g*g; centered also tracks a, the running mean of
+    g, and uses s - a*a; d = sqrt(that) + eps; w -= lr * g/d, or with momentum
+    buf = momentum*buf + g/d, w -= lr*buf."""
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
