@@ -9,9 +9,9 @@ What the picture shows (data flows top to bottom; `rankdir="LR"` turns it sidewa
 - Tensors that enter or leave the graph are nodes with a title, shape and dtype. Parameters are
   green: leaves that require grad and have a name (`.name`, which nn modules set to paths such as
   `conv1.weight`, or a name given in `params=`). Inputs are blue: the tensors given in `inputs=`
-  and the other leaves (an unnamed leaf that requires grad says so). Constants are grey: masks and shifts made inside a composite or a
-  module (see below). Outputs are red: `loss` for a one-element output, with its value, else
-  `output` (or the tensor's name).
+  and the other leaves (an unnamed leaf that requires grad says so). Constants are grey: masks
+  and shifts made inside a composite or a module (see below). Outputs are red: `loss` for a
+  one-element output, with its value, else `output` (or the tensor's name).
 - Primitive ops are grey ellipses named after their class (`MatMul`). The tensors passed between
   ops are edges labelled with their shape (and dtype where it differs from the first output's);
   `tensor_nodes=True` draws them as nodes instead. A one-element constant operand is written into
@@ -207,7 +207,7 @@ def _common_prefix(keys):
 
 
 def _scalar(t):
-    """The value of a constant holding one value (one element, or one value broadcast), else None."""
+    """The value of a constant holding one value (one element, or one broadcast), else None."""
     if t.size == 1:
         return t.item()
     if t.size > 1 and not any(t.data.strides):
@@ -244,7 +244,8 @@ def _html(bold, *lines):
 def _attrs(kind, label, tooltip=None):
     shape, style, fill, border = _KINDS[kind]
     tip = f", tooltip={_quote(tooltip)}" if tooltip else ""
-    return f'[label={label}, shape={shape}, style="{style}", fillcolor="{fill}", color="{border}"{tip}]'
+    return (f'[label={label}, shape={shape}, style="{style}", fillcolor="{fill}", '
+            f'color="{border}"{tip}]')
 
 
 def _legend(kinds):
@@ -286,7 +287,6 @@ class _Picture:
         self.main_dtype = self.outputs[0].dtype
         self._entering, self._roles = {}, {}
 
-    # --- what each op and tensor becomes -------------------------------------------------------
     def _unit_of(self, op):
         """The node an op is drawn in: ("box", scope prefix) for a collapsed composite or module,
         else ("op", id(op))."""
@@ -333,8 +333,8 @@ class _Picture:
         prefix = _common_prefix(_scope(op) for op in users)
         if not prefix:
             return False
-        entering = self._entering_data(prefix)
-        return any(x._ctx is not None and (id(x) in entering or _scope(x._ctx)[:len(prefix)] != prefix)
+        entering, n = self._entering_data(prefix), len(prefix)
+        return any(x._ctx is not None and (id(x) in entering or _scope(x._ctx)[:n] != prefix)
                    for op in users for x in op.inputs)
 
     def _entering_data(self, prefix):
@@ -366,7 +366,6 @@ class _Picture:
             key = key[:-1]
         return "node", key
 
-    # --- labels ----------------------------------------------------------------------------------
     def _grad_line(self, t):
         return f"grad norm {_norm(t.grad):.4g}" if self.show_grad and t.grad is not None else ""
 
@@ -419,7 +418,6 @@ class _Picture:
         return _html(self._module_text(prefix), parts, shapes,
                      f"{count:,} parameters" if count else "")
 
-    # --- DOT ---------------------------------------------------------------------------------------
     def _layout(self):
         """Node ids per cluster key, edges, and what each collapsed box holds."""
         self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, []
@@ -494,7 +492,8 @@ class _Picture:
             op = self.op_of[unit[1]]
             kind, label, tip = ("freed" if op.inputs is None else "op"), self._op_label(op), None
         if module:
-            label = label[:-1] + f'<br/><font point-size="9" color="#674ea7">{html.escape(module)}</font>>'
+            line = f'<font point-size="9" color="#674ea7">{html.escape(module)}</font>'
+            label = f"{label[:-1]}<br/>{line}>"
         self.kinds.add(kind)
         return f"{self.ids[unit]} {_attrs(kind, label, tip)}"
 
@@ -502,7 +501,8 @@ class _Picture:
         """Write the nodes of cluster `key` and, nested inside it, its sub-clusters."""
         pad = "  " * indent
         for entry in self.clusters.get(key, ()):
-            lines.append(pad + (self._unit_decl(entry) if isinstance(entry, tuple) else entry) + ";")
+            decl = self._unit_decl(entry) if isinstance(entry, tuple) else entry
+            lines.append(f"{pad}{decl};")
         for child in self.children.get(key, ()):
             kind, name, _ = child[-1]
             content = self.clusters.get(child, ())

@@ -51,7 +51,7 @@ def param(name, data):
 
 
 def tiny_graph():
-    """A module `fc` (a linear composite) -> relu -> a cross-entropy-like composite; fixed values."""
+    """Module `fc` (a linear composite) -> relu -> a cross-entropy-like composite; fixed values."""
     x = mg.tensor([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]], dtype=mg.float64)
     w = param("fc.weight", [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]])
     b = param("fc.bias", [0.01, -0.02])
@@ -82,7 +82,6 @@ def conv_graph():
     return sim_conv2d(x, w, b).sum()
 
 
-# --- golden files and determinism -------------------------------------------------------------------
 def test_tiny_graph_matches_golden_files():
     loss, *_ = tiny_graph()
     check_golden("tiny.dot", viz.to_dot(loss))
@@ -103,7 +102,6 @@ def test_node_ids_follow_data_flow():
     assert all(int(a) < int(b) for s, a, d, b in edges if s == d == "op")
 
 
-# --- what the nodes say ----------------------------------------------------------------------------
 def test_tensor_roles_and_labels():
     loss, *_ = tiny_graph()
     dot = viz.to_dot(loss)
@@ -178,13 +176,12 @@ def test_rankdir_and_legend_switches():
     assert "legend [" in viz.to_dot(loss) and "legend [" not in viz.to_dot(loss, legend=False)
 
 
-# --- composites and modules ------------------------------------------------------------------------
 def test_collapsed_and_expanded_conv_node_counts():
     loss = conv_graph()
     collapsed, expanded = viz.to_dot(loss), viz.to_dot(loss, expand=True)
     assert op_nodes(collapsed) == ["conv2d", "Sum"]
-    # windows, permute, reshape | reshape, permute (w.T) | matmul, reshape, permute | reshape, expand,
-    # add (bias) -> 11 primitives inside the conv2d cluster, plus the Sum
+    # windows, permute, reshape | reshape, permute (w.T) | matmul, reshape, permute |
+    # reshape, expand, add (bias) -> 11 primitives inside the conv2d cluster, plus the Sum
     assert len(op_nodes(expanded)) == 11 + 1
     assert sorted(op_nodes(expanded)) == sorted(
         ["Windows", "Permute", "Reshape", "Reshape", "Permute", "MatMul", "Reshape", "Permute",
@@ -279,7 +276,7 @@ def test_depth_draws_module_boxes_with_parameter_counts():
     assert "conv2d" in deep.split("net/block1/conv</b>")[1].split("]")[0]   # what the box holds
     block = viz.to_dot(loss, depth=2)
     assert op_nodes(block) == ["net/block1", "Sum", "Div(·, 32)"]
-    assert "conv2d → Mul → Add → Where" in block                 # what the block runs, in order
+    assert "conv2d → Mul → Add → Where" in block          # what the block runs, in order
     labelled = viz.to_dot(loss, depth=3, module_label={"net/block1/conv": "conv (Conv2d)"})
     assert "conv (Conv2d)" in op_nodes(labelled)
     assert viz.to_dot(loss, depth=3, module_label=lambda p: p.upper()).count("NET/BLOCK1") >= 2
@@ -307,7 +304,6 @@ def test_internal_constant_is_hidden_in_a_collapsed_box_and_grey_when_expanded()
     assert tensor_nodes(viz.to_dot(z, expand=True)) == ["input", "constant", "loss"]
 
 
-# --- real composites from nn.functional ------------------------------------------------------------
 def lenet_like_step(expand=False, **kwargs):
     mg.manual_seed(0)
     x = mg.randn(2, 1, 10, 10).double().requires_grad_()
@@ -376,12 +372,14 @@ def test_nn_modules_draw_as_clusters_and_module_boxes():
     model, loss, dot = small_convnet_step()
     assert clusters(dot) == ["Sequential", "Sequential/0", "Sequential/4"]    # the ones with params
     assert op_nodes(dot) == ["conv2d", "relu", "max_pool2d", "Reshape", "linear", "cross_entropy"]
-    assert sorted(tensor_nodes(dot)) == ["0.bias", "0.weight", "4.bias", "4.weight", "images", "loss"]
+    assert sorted(tensor_nodes(dot)) == ["0.bias", "0.weight", "4.bias", "4.weight", "images",
+                                         "loss"]
     layers = viz.to_dot(loss, depth=2)
     assert op_nodes(layers) == ["Sequential/0", "Sequential/1", "Sequential/2", "Sequential/3",
                                 "Sequential/4", "CrossEntropyLoss"]
     counts = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) parameters", layers)]
-    assert counts == [3 * 9 + 3, 48 * 5 + 5] and sum(counts) == sum(p.size for p in model.parameters())
+    assert counts == [3 * 9 + 3, 48 * 5 + 5]
+    assert sum(counts) == sum(p.size for p in model.parameters())
     assert op_nodes(viz.to_dot(loss, depth=1)) == ["Sequential", "CrossEntropyLoss"]
 
 
@@ -410,7 +408,6 @@ def test_gallery_script_draws_every_picture(tmp_path):
     assert "TinyResNet/block1/bn1" in (tmp_path / "residual_block.svg").read_text()
 
 
-# --- freed graphs ----------------------------------------------------------------------------------
 def test_freed_graph_is_drawn_as_far_as_possible_and_says_so():
     x = mg.tensor([1.0, 2.0]).requires_grad_()
     y = (x.exp() * 2.0).sum()
@@ -426,7 +423,6 @@ def test_leaf_output_without_graph():
     assert tensor_nodes(dot) == ["output"] and op_nodes(dot) == []
 
 
-# --- argument errors -------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, message", [
     (lambda: viz.to_dot(), ValueError, "at least one output"),
     (lambda: viz.to_dot([1.0]), TypeError, "output 0 is a list"),
@@ -438,7 +434,6 @@ def test_bad_arguments(call, error, message):
         call()
 
 
-# --- Graphviz ----------------------------------------------------------------------------------------
 def test_svg_render_holds_the_node_labels(tmp_path):
     require("graphviz")
     loss, _ = lenet_like_step()
