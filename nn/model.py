@@ -217,7 +217,7 @@ class Model:
                         if self.stop_training:
                             break
                     logs = run.totals.means()
-                    if run.step == len(train):          # a whole epoch: the next one is up
+                    if run.step >= len(train):          # a whole epoch: the next one is up
                         if val is not None and not self._interrupted:
                             logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
                         run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
@@ -262,11 +262,13 @@ class Model:
         """Everything fit needs to go on exactly from here (what ModelCheckpoint saves): weights,
         optimizer state, the position (epoch, batches of it done, their running totals), the random
         generator, the data order and the history."""
-        run = self._run
+        run, history = self._run, self.history
+        done = sum(e < run.epoch for e in history.epoch)    # an epoch cut short is redone on resume
         return {"model": self.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "epoch": run.epoch, "step": run.step, "totals": [run.totals.sums, run.totals.count],
                 "rng": mg.get_rng_state(), "data": run.loader.state_dict(),
-                "history": {"epoch": self.history.epoch, "logs": self.history.history}}
+                "history": {"epoch": history.epoch[:done],
+                            "logs": {k: v[:done] for k, v in history.history.items()}}}
 
     def summary(self, input_shape=None, print_fn=print) -> str:
         """Print and return a Keras-style table: each top-level layer with its output shape and
