@@ -97,9 +97,9 @@ def main(argv=None):
     mean, std = STATS[name]
     height = train_set.data.shape[1]
     to_input = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
+    flip = [] if name == "mnist" else [transforms.RandomHorizontalFlip()]    # a mirrored 2 is no 2
     augment = transforms.Compose([transforms.ToTensor(),     # pad with black, then normalise
-                                  transforms.RandomCrop(height, padding=height // 8),
-                                  transforms.RandomHorizontalFlip(),
+                                  transforms.RandomCrop(height, padding=height // 8), *flip,
                                   transforms.Normalize(mean, std)])
     x_train = common.first(train_set.data, args.train)
     y_train = common.first(train_set.targets, args.train)

@@ -78,7 +78,7 @@ def test_seed_cnn_learns(tmp_path):
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_lenet5_10k_images_one_epoch_reaches_95_percent(tmp_path):
-    results, proc = train("lenet5", tmp_path, "--train", 10000, "--test", 2000, "--epochs", 1,
+    results, proc = train("lenet5", tmp_path, "--train", 10000, "--epochs", 1,
                           "--batch-size", 32, "--lr", 4e-3)
     assert_loss_falls(results)
     assert results["test_acc"] >= 0.95, proc.stdout
@@ -104,7 +104,7 @@ def test_cat_classifier_learns(tmp_path):
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_resnet_learns(tmp_path):
-    results, _ = train("resnet", tmp_path, "--dataset", "mnist", "--train", 1024, "--test", 500,
+    results, _ = train("resnet", tmp_path, "--dataset", "mnist", "--train", 2048, "--test", 500,
                        "--batch-size", 32, "--epochs", 1)
     assert results["dataset"] == "mnist"
     assert_loss_falls(results)
