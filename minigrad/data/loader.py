@@ -18,6 +18,8 @@ class DataLoader:
         Without either, the seed is drawn from minigrad's generator, so `mg.manual_seed` fixes it.
     transform : applied to the first field (the inputs) of every batch, batched where it can be.
 
+    Notes
+    -----
     Each `iter(loader)` starts the next epoch. Epoch e is shuffled by a generator seeded with
     (seed, e), so every epoch visits each sample exactly once and the order depends only on the seed
     and the epoch number. `state_dict()` records the epoch and the batches already handed out;
