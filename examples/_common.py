@@ -99,6 +99,17 @@ def loading(what: str):
         fail(f"cannot load {what}: {e}")
 
 
+def root(args, folder: str):
+    """The data root for a set that lives in <root>/<folder>/: --data, or its parent when --data
+    names that folder itself (--data ~/data/mnist means ~/data); None means the loader's default."""
+    if args.data is None:
+        return None
+    path = os.path.normpath(args.data)
+    if os.path.basename(path) == folder and not os.path.isdir(os.path.join(path, folder)):
+        return os.path.dirname(path) or "."
+    return args.data
+
+
 def check_labels(targets, num_classes: int, what: str):
     """Refuse labels outside 0..num_classes-1 (a data set that does not fit the model)."""
     bad = (targets < 0) | (targets >= num_classes)
@@ -231,7 +242,8 @@ class Run:
         if log.curve:
             steps, losses = zip(*log.curve)
             left.plot(steps, losses)
-        left.set(xlabel="step", ylabel="training loss", title=f"{title}: loss")
+        left.set(xlabel="iteration" if x == "iteration" else "step", ylabel="training loss",
+                 title=f"{title}: loss")
         epochs = [r[x] for r in log.epochs]
         right.plot(epochs, [100 * r["train_acc"] for r in log.epochs], "o-", label="train")
         if log.epochs and metric in log.epochs[0]:

@@ -5,14 +5,16 @@ randn / sqrt(fan_in) and biases zero.
 
 Published figures (deeplearning.ai, "Deep Neural Network for Image Classification: Application"):
 98.6% train / 80% test accuracy, the cost falling to about 0.09 (0.0929 at iteration 2400).
-`--init course` draws the initial weights exactly as the course does (NumPy's legacy generator
-seeded with 1), which with `--dtype float64` retraces the course's run.
+By default the initial weights are drawn exactly as the course draws them (NumPy's legacy generator
+seeded with 1), so with `--dtype float64` the run retraces the course's, cost for cost;
+`--init random` draws them from minigrad's generator seeded with --seed instead.
 
 `--folder DIR` trains on your own images instead: DIR holds one sub-folder per class (e.g. cats/ and
 others/), images are resized to 128x128, and a seeded 80/20 split gives training and test images.
 
   python examples/cat_classifier.py
-  python examples/cat_classifier.py --init course --dtype float64
+  python examples/cat_classifier.py --dtype float64  # the course's run, cost for cost
+  python examples/cat_classifier.py --init random --seed 3
   python examples/cat_classifier.py --folder ~/pictures/cats_and_others
 """
 import math
@@ -40,8 +42,8 @@ def l_layer_model(n_inputs: int):
 
 
 def initialise(model, how: str):
-    """Weights randn / sqrt(fan_in), biases zero: drawn from minigrad's generator ("default") or
-    from NumPy's legacy generator seeded with 1, in the course's order ("course")."""
+    """Weights randn / sqrt(fan_in), biases zero: drawn from NumPy's legacy generator seeded with 1,
+    in the course's order ("course"), or from minigrad's generator ("random")."""
     course = np.random.RandomState(1)
     for layer in model:
         if isinstance(layer, nn.Linear):
@@ -72,8 +74,9 @@ def load(args):
         classes = images.classes
     else:
         with common.loading("the cat vs non-cat data set"):
-            parts = [(d.data, d.targets) for d in (datasets.CatVsNonCat(args.data, train=True),
-                                                   datasets.CatVsNonCat(args.data, train=False))]
+            data = common.root(args, "catvnoncat")
+            parts = [(d.data, d.targets) for d in (datasets.CatVsNonCat(data, train=True),
+                                                   datasets.CatVsNonCat(data, train=False))]
         classes = ["non-cat", "cat"]
     out = []
     for (x, y), n in zip(parts, (args.train, args.test)):
@@ -93,9 +96,9 @@ def main(argv=None):
     p = common.parser("cat_classifier", __doc__, epochs=None, batch_size=None, lr=0.0075)
     p.add_argument("--iterations", type=int, default=2500, help="gradient-descent steps on the "
                    "whole training set (default 2500)")
-    p.add_argument("--init", choices=("default", "course"), default="default",
-                   help="draw the initial weights from minigrad's generator (seeded by --seed) or "
-                   "exactly as the course does (default: default)")
+    p.add_argument("--init", choices=("course", "random"), default="course",
+                   help="draw the initial weights exactly as the course does, or from minigrad's "
+                   "generator seeded by --seed (default course)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="floating-point type of the data and weights (default float32)")
     p.add_argument("--folder", metavar="DIR", help="train on an image folder with two class "

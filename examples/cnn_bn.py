@@ -34,8 +34,8 @@ class ConvNet(nn.Module):
 def load(args):
     """MNIST as float32 (N, 1, 28, 28) arrays in [0, 1] (the test set) and the raw training set."""
     with common.loading("MNIST"):
-        train_set = datasets.MNIST(args.data, train=True)
-        test_set = datasets.MNIST(args.data, train=False)
+        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
+        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
     x_train, y_train = common.first(train_set.data, args.train), common.first(train_set.targets, args.train)
     x_test = transforms.ToTensor().apply_batch(common.first(test_set.data, args.test))
     common.check_labels(y_train, 10, "MNIST training labels")

@@ -47,8 +47,8 @@ def main(argv=None):
                    help="compile's optimizer (default sgd)")
     args = common.parse(p, argv, limit=300, epochs=2)
     with common.loading("MNIST"):
-        train_set = datasets.MNIST(args.data, train=True)
-        test_set = datasets.MNIST(args.data, train=False)
+        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
+        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
     common.check_labels(train_set.targets, 10, "MNIST training labels")
     x_train = common.first(train_set.data, args.train)[:, None].astype("float32") / 255 - 0.5
     y_train = common.first(train_set.targets, args.train)

@@ -62,8 +62,8 @@ def main(argv=None):
                    help="lr schedule after the warm-up (default cosine)")
     args = common.parse(p, argv, limit=500, epochs=1)
     with common.loading("MNIST"):
-        train_set = datasets.MNIST(args.data, train=True)
-        test_set = datasets.MNIST(args.data, train=False)
+        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
+        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
     normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
     x_train, y_train = common.first(train_set.data, args.train), common.first(train_set.targets, args.train)
     x_test = normalize.apply_batch(common.first(test_set.data, args.test))     # (N, 1, 28, 28)

@@ -72,14 +72,16 @@ class ResNet(nn.Module):
 
 def load(args):
     """Training and test sets as uint8 images, channels-last for CIFAR-10, and the set's name."""
-    root = args.data or default_root()
-    name = args.dataset
+    name, folders = args.dataset, {"cifar10": "cifar-10-batches-bin", "fashion-mnist": "fashion-mnist",
+                                   "mnist": "mnist"}
     if name == "auto":
-        name = "cifar10" if os.path.isdir(os.path.join(root, "cifar-10-batches-bin")) else "fashion-mnist"
+        root = common.root(args, "cifar-10-batches-bin") or default_root()
+        name = "cifar10" if os.path.isdir(os.path.join(root, folders["cifar10"])) else "fashion-mnist"
     kind = {"cifar10": datasets.CIFAR10, "fashion-mnist": datasets.FashionMNIST,
             "mnist": datasets.MNIST}[name]
+    root = common.root(args, folders[name])
     with common.loading(kind.__name__):
-        train, test = kind(args.data, train=True), kind(args.data, train=False)
+        train, test = kind(root, train=True), kind(root, train=False)
     return train, test, name
 
 

@@ -41,8 +41,8 @@ def main(argv=None):
     p = common.parser("seed_cnn", __doc__, epochs=3, batch_size=1, lr=0.005)
     args = common.parse(p, argv, limit=300, epochs=1)
     with common.loading("MNIST"):
-        train_set = datasets.MNIST(args.data, train=True)
-        test_set = datasets.MNIST(args.data, train=False)
+        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
+        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
     x_train, y_train = prepare(train_set, args.train)
     x_test, y_test = prepare(test_set, args.test)
     common.check_labels(y_train, 10, "MNIST training labels")

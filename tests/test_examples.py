@@ -70,7 +70,9 @@ def test_help(script):
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_seed_cnn_learns(tmp_path):
-    results, _ = train("seed_cnn", tmp_path, "--train", 1000, "--test", 500, "--epochs", 1)
+    # --data may also name the mnist/ folder itself
+    results, _ = train("seed_cnn", tmp_path, "--train", 1000, "--test", 500, "--epochs", 1,
+                       "--data", Path(data_dir()) / "mnist")
     assert_loss_falls(results)
     assert results["test_acc"] >= 0.5      # chance is 0.1; the reference reaches 0.78 after 3 epochs
 
