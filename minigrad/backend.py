@@ -1,4 +1,6 @@
 """The array backend. NumPy today; this is the only file that names numpy, so a CuPy port starts here."""
+import os
+
 import numpy as xp
 from numpy.lib.stride_tricks import as_strided
 
@@ -52,3 +54,38 @@ def windows(a, axes, size, stride, dilation):
         shape.append(k)
         strides.append(a.strides[ax] * d)
     return as_strided(a, tuple(shape), tuple(strides), writeable=False)
+
+
+# BLAS threads behind matmul. One was the fastest setting on a 2-core machine for every workload
+# measured (docs/benchmarks.md): a second thread rarely pays for its start-up on these matrix
+# sizes, and it stalls badly whenever another process needs the other core.
+DEFAULT_NUM_THREADS = 1
+
+
+def set_num_threads(n: int) -> bool:
+    """Limit the BLAS threads behind matmul to `n` through threadpoolctl (an optional dependency);
+    returns False, changing nothing, when threadpoolctl is missing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    threadpool_limits(int(n), user_api="blas")
+    return True
+
+
+def _default_num_threads():
+    """$MINIGRAD_NUM_THREADS (0 leaves BLAS alone), else DEFAULT_NUM_THREADS unless one of the
+    BLAS libraries' own variables is set."""
+    value = os.environ.get("MINIGRAD_NUM_THREADS")
+    if value is None:
+        own = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        return None if any(name in os.environ for name in own) else DEFAULT_NUM_THREADS
+    if not value.strip().isdigit():
+        raise ValueError(f"MINIGRAD_NUM_THREADS must be a whole number (0: leave BLAS alone), "
+                         f"got {value!r}")
+    return int(value) or None
+
+
+_threads = _default_num_threads()
+if _threads is not None:
+    set_num_threads(_threads)

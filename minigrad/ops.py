@@ -37,7 +37,7 @@ class Sub(Primitive):
         return a - b
 
     def backward(self, g):
-        return g, -g
+        return g, -g if self.inputs[1].requires_grad else None
 
 
 class Mul(Primitive):
@@ -163,8 +163,10 @@ class Where(Primitive):
         return xp.where(cond, a, b)
 
     def backward(self, g):
+        a, b = self.inputs
         zero = _const(xp.zeros_like(g.data))
-        return Where.apply(g, zero, cond=self.cond), Where.apply(zero, g, cond=self.cond)
+        return (Where.apply(g, zero, cond=self.cond) if a.requires_grad else None,
+                Where.apply(zero, g, cond=self.cond) if b.requires_grad else None)
 
 
 class Cast(Primitive):
@@ -196,8 +198,8 @@ class Max(Primitive):
 
     def backward(self, g):
         a = self.inputs[0].data
-        hit = a == a.max(axis=self.axis, keepdims=True)
-        share = (hit / hit.sum(axis=self.axis, keepdims=True)).astype(a.dtype)
+        share = (a == a.max(axis=self.axis, keepdims=True)).astype(a.dtype)
+        share /= share.sum(axis=self.axis, keepdims=True)      # in a's dtype, not float64
         return (g.reshape(self.shape_kept).expand(a.shape) * _const(share),)
 
 
@@ -314,7 +316,9 @@ class WindowsAdd(Primitive):
 
     def forward(self, g, shape, axes, size, stride, dilation):
         self.params = dict(axes=axes, size=size, stride=stride, dilation=dilation)
-        out = xp.zeros(shape, g.dtype)
+        order = sorted(range(len(shape)), key=lambda i: -abs(g.strides[i]))
+        out = xp.zeros([shape[i] for i in order], g.dtype).transpose(xp.argsort(order))
+        # ^ laid out in g's memory order, so every strided add below walks both arrays alike
         counts = g.shape[g.ndim - len(axes):]            # window offsets
         outs = [g.shape[ax] for ax in axes]              # window positions per axis
         for offset in itertools.product(*[range(k) for k in counts]):

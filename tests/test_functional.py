@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
+import nn.conv as conv
 import nn.functional as F
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True)
@@ -18,9 +19,9 @@ def torch():
 
 
 def check(torch, fn, torch_fn, arrays, dtype=np.float64, grad=None, rtol=None, atol=None):
-    """Run fn on minigrad tensors and torch_fn on torch tensors made from `arrays`; compare the shape,
-    dtype and values, then the gradients of a fixed random weighting of the output. `grad` lists
-    which arrays need a gradient (default: all)."""
+    """Run fn on minigrad tensors and torch_fn on torch tensors made from `arrays`; compare the
+    shape, dtype and values, then the gradients of a fixed random weighting of the output. `grad`
+    lists which arrays need a gradient (default: all)."""
     tol = dict(TOL[dtype])
     tol.update({k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None})
     grad = [True] * len(arrays) if grad is None else grad
@@ -54,7 +55,6 @@ def op_names(t):
     return names
 
 
-# --- convolution ----------------------------------------------------------------------------------
 
 @st.composite
 def conv_configs(draw):
@@ -128,7 +128,7 @@ def test_conv2d_1x1_fast_path_agrees_with_im2col(groups):
     x = mg.tensor(randn(3, 4, 5, 7), requires_grad=True)
     w = mg.tensor(randn(6, 4 // groups, 1, 1, seed=1), requires_grad=True)
     y = F.conv2d(x, w, groups=groups)
-    ref = F._conv2d_im2col(x, w, (1, 1), (1, 1), groups)
+    ref = conv._conv2d_im2col(x, w, (1, 1), (1, 1), groups)
     assert "Windows" not in op_names(y) and "Windows" in op_names(ref)
     np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-12)
     g = randn(*y.shape, seed=2)
@@ -147,7 +147,8 @@ def test_conv2d_records_its_scope():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(x=(8, 3, 28, 28), w=(16, 4, 3, 3)),
      "conv2d: input has 3 channels, weight expects 4 (input (8, 3, 28, 28), weight (16, 4, 3, 3))"),
-    (dict(x=(8, 4, 28, 28), w=(15, 2, 3, 3), groups=2), "(input (8, 4, 28, 28), weight (15, 2, 3, 3))"),
+    (dict(x=(8, 4, 28, 28), w=(15, 2, 3, 3), groups=2),
+     "(input (8, 4, 28, 28), weight (15, 2, 3, 3))"),
     (dict(x=(1, 2, 4, 4), w=(3, 2, 5, 5)), "padded input (4, 4)"),
     (dict(x=(2, 28, 28), w=(3, 2, 5, 5)), "(2, 28, 28)"),
     (dict(x=(1, 2, 8, 8), w=(3, 2, 3, 3), b=(4,)), "(4,)"),
@@ -163,7 +164,6 @@ def test_conv2d_errors_name_shapes(kwargs, message):
     assert message in str(info.value)
 
 
-# --- pooling --------------------------------------------------------------------------------------
 
 @st.composite
 def pool_configs(draw, max_dilation=1):
@@ -207,10 +207,10 @@ def test_adaptive_avg_pool2d_matches_torch(torch, shape, size):
                                            ((2, 2, 6, 6), 3)])
 def test_pool_reshape_fast_path_agrees_with_windows(shape, kernel):
     x = mg.tensor(randn(*shape), requires_grad=True)
-    k = F._pair(kernel, "kernel_size", "test")
+    k = conv._pair(kernel, "kernel_size", "test")
     for reduce in ("max", "mean"):
-        fast, slow = (getattr(F._windows(x, k, k, (1, 1), tile=t)[0], reduce)(
-            F._windows(x, k, k, (1, 1), tile=t)[1]) for t in (True, False))
+        fast, slow = (getattr(conv._windows(x, k, k, (1, 1), tile=t), reduce)(0)
+                      for t in (True, False))
         assert "Windows" not in op_names(fast) and "Windows" in op_names(slow)
         np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-12)
         g = mg.tensor(randn(*fast.shape, seed=1))
@@ -220,7 +220,7 @@ def test_pool_reshape_fast_path_agrees_with_windows(shape, kernel):
 
 def test_adaptive_matmul_path_agrees_with_reshape_path():
     x = mg.tensor(randn(2, 3, 8, 6), requires_grad=True)
-    fast, slow = F.adaptive_avg_pool2d(x, (4, 2)), F._adaptive_matmul(x, 4, 2)
+    fast, slow = F.adaptive_avg_pool2d(x, (4, 2)), conv._adaptive_matmul(x, 4, 2)
     assert "MatMul" not in op_names(fast) and "MatMul" in op_names(slow)
     np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-12)
     g = mg.tensor(randn(*fast.shape, seed=1))
@@ -247,14 +247,14 @@ def test_pooling_errors(call, message):
     assert message in str(info.value)
 
 
-# --- linear and activations -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("x_shape", [(5, 4), (4,), (2, 3, 4)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_linear_matches_torch(torch, x_shape, dtype):
     check(torch, F.linear, torch.nn.functional.linear,
           [randn(*x_shape), randn(3, 4, seed=1), randn(3, seed=2)], dtype)
-    check(torch, F.linear, torch.nn.functional.linear, [randn(*x_shape), randn(3, 4, seed=1)], dtype)
+    check(torch, F.linear, torch.nn.functional.linear, [randn(*x_shape), randn(3, 4, seed=1)],
+          dtype)
 
 
 def test_linear_errors_name_shapes():
@@ -284,7 +284,6 @@ def test_activations_gradcheck():
         assert mg.gradcheck(fn, [x])
 
 
-# --- batch norm and dropout -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5, 2), (6, 3, 4)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -338,7 +337,6 @@ def test_dropout_scaling_and_statistics():
         F.dropout(x, 1.5)
 
 
-# --- losses ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])

@@ -1,0 +1,213 @@
+"""Convolution and pooling composites over Tensor methods, NCHW like PyTorch; nn.functional
+re-exports them.
+
+Nothing here has a backward pass or touches arrays: every gradient comes from the engine. Each
+public op runs inside `mg.scope(name)`, so a graph picture draws it as one box.
+"""
+import math
+import operator
+
+import minigrad as mg
+from minigrad import Tensor
+
+
+def _check_tensor(x, name, op, ndim=None, layout=""):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+    if ndim is not None and x.ndim not in ((ndim,) if isinstance(ndim, int) else ndim):
+        raise ValueError(f"{op}: expected {name} of {ndim} dimensions {layout}, got shape "
+                         f"{x.shape}")
+
+
+def _pair(value, name, op, low=1):
+    """An int or a pair of ints -> a pair, each at least `low`."""
+    try:
+        pair = tuple(map(operator.index, value)) if isinstance(value, (tuple, list)) else \
+            (operator.index(value),) * 2
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or min(pair) < low:
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {low}, got {value!r}")
+    return pair
+
+
+
+def _conv_padding(padding, kernel, dilation, stride, op):
+    """padding -> ((top, bottom), (left, right)); 'same' pads the extra pixel at the end, as
+    PyTorch does when the total is odd."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be 'valid', 'same', an int or a pair, got "
+                         f"{padding!r}")
+    ph, pw = _pair(padding, "padding", op, low=0)
+    return (ph, ph), (pw, pw)
+
+
+@mg.scope("conv2d")
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as torch.nn.functional.conv2d.
+
+    Parameters
+    ----------
+    x : (N, C, H, W)
+    weight : (OC, C // groups, KH, KW)
+    bias : (OC,) or None
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), 'valid' or 'same' (stride 1 only; an odd total puts the extra
+        row and column at the bottom and right)
+    groups : splits the channels into groups convolved separately; groups == C is depthwise
+
+    Returns
+    -------
+    (N, OC, OH, OW) with OH = (H + pad_h - dilation_h * (KH - 1) - 1) // stride_h + 1
+    """
+    _check_tensor(x, "input", "conv2d", 4, "(N, C, H, W)")
+    _check_tensor(weight, "weight", "conv2d", 4, "(OC, C // groups, KH, KW)")
+    (N, C, H, W), (OC, Cg, KH, KW) = x.shape, weight.shape
+    shapes = f"(input {x.shape}, weight {weight.shape})"
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    if C != Cg * groups:
+        raise ValueError(f"conv2d: input has {C} channels, weight expects {Cg * groups} {shapes}")
+    if OC % groups:
+        raise ValueError(f"conv2d: {OC} output channels do not split into {groups} groups {shapes}")
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (OC,)):
+        raise ValueError(f"conv2d: bias must have shape ({OC},), got "
+                         f"{getattr(bias, 'shape', type(bias).__name__)} {shapes}")
+    stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
+    (top, bottom), (left, right) = _conv_padding(padding, (KH, KW), dilation, stride, "conv2d")
+    if any(d * (k - 1) + 1 > n for k, d, n in
+           zip((KH, KW), dilation, (H + top + bottom, W + left + right))):
+        raise ValueError(f"conv2d: kernel {(KH, KW)} with dilation {dilation} is larger than the "
+                         f"padded input {(H + top + bottom, W + left + right)} {shapes}")
+    if top or bottom or left or right:
+        x = x.pad(((0, 0), (0, 0), (top, bottom), (left, right)))
+    if (KH, KW) == (1, 1) and stride == (1, 1):
+        y = _conv2d_1x1(x, weight, groups)
+    else:
+        y = _conv2d_im2col(x, weight, stride, dilation, groups)
+    return y if bias is None else y + bias.reshape(1, OC, 1, 1)
+
+
+def _conv2d_im2col(x, w, stride, dilation, groups):
+    """Windows laid out as columns (C*KH*KW, N*OH*OW), then one matmul per group -> (N, OC, OH, OW).
+    The columns are ordered so that the one big copy reads rows of the input contiguously."""
+    N, C, OC, (KH, KW), G = x.shape[0], x.shape[1], w.shape[0], w.shape[2:], groups
+    win = x.sliding_window((KH, KW), (2, 3), stride, dilation)          # (N, C, OH, OW, KH, KW)
+    OH, OW = win.shape[2:4]
+    if G == 1:
+        cols = win.permute(1, 4, 5, 0, 2, 3).reshape(C * KH * KW, N * OH * OW)
+        y = w.reshape(OC, C * KH * KW) @ cols                              # (OC, N*OH*OW)
+    else:
+        win = win.reshape(N, G, C // G, OH, OW, KH, KW)
+        cols = win.permute(1, 2, 5, 6, 0, 3, 4).reshape(G, C // G * KH * KW, N * OH * OW)
+        y = w.reshape(G, OC // G, C // G * KH * KW) @ cols                # (G, OC/G, N*OH*OW)
+    if N == 1:                                  # (OC, 1*OH*OW) is already (1, OC, OH, OW)
+        return y.reshape(1, OC, OH, OW)
+    return y.reshape(OC, N, OH, OW).permute(1, 0, 2, 3)
+
+
+def _conv2d_1x1(x, w, groups):
+    """A 1x1, stride-1 convolution is a matmul over channels: (G, OC/G, C/G) @ (N, G, C/G, H*W)."""
+    (N, C, H, W), OC, G = x.shape, w.shape[0], groups
+    y = w.reshape(G, OC // G, C // G) @ x.reshape(N, G, C // G, H * W)    # (N, G, OC/G, H*W)
+    return y.reshape(N, OC, H, W)
+
+
+
+def _pool_args(x, kernel_size, stride, padding, dilation, op):
+    _check_tensor(x, "input", op, 4, "(N, C, H, W)")
+    kernel = _pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else _pair(stride, "stride", op)
+    padding, dilation = _pair(padding, "padding", op, low=0), _pair(dilation, "dilation", op)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    if any(d * (k - 1) + 1 > n for n, k, d in zip(padded, kernel, dilation)):
+        raise ValueError(f"{op}: kernel {kernel} with dilation {dilation} is larger than the "
+                         f"padded input {padded} (input {x.shape})")
+    return kernel, stride, padding, dilation
+
+
+def _windows(x, kernel, stride, dilation, tile=True):
+    """x's pooling windows stacked on a new leading axis: (KH*KW, N, C, OH, OW). numpy reduces a
+    leading axis with long contiguous rows, and short trailing axes slowly. Windows that tile the
+    input (stride == kernel, no dilation) come from a reshape rather than a strided view, so the
+    backward pass needs no strided scatter."""
+    (N, C, H, W), (KH, KW) = x.shape, kernel
+    if tile and stride == kernel and dilation == (1, 1):
+        OH, OW = H // KH, W // KW
+        if (OH * KH, OW * KW) != (H, W):
+            x = x[:, :, :OH * KH, :OW * KW]          # the rows and columns PyTorch drops too
+        win = x.reshape(N, C, OH, KH, OW, KW).permute(3, 5, 0, 1, 2, 4)
+    else:
+        win = x.sliding_window(kernel, (2, 3), stride, dilation).permute(4, 5, 0, 1, 2, 3)
+    return win.reshape((KH * KW,) + win.shape[2:])
+
+
+@mg.scope("max_pool2d")
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+    """(N, C, H, W) -> (N, C, OH, OW), the maximum of each window; padding adds -inf, and stride
+    defaults to kernel_size (as torch.nn.functional.max_pool2d). Ties share the gradient."""
+    kernel, stride, (ph, pw), dilation = _pool_args(x, kernel_size, stride, padding, dilation,
+                                                    "max_pool2d")
+    if ph or pw:
+        x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=-math.inf)
+    return _windows(x, kernel, stride, dilation).max(0)
+
+
+@mg.scope("avg_pool2d")
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, *,
+               count_include_pad: bool = True) -> Tensor:
+    """(N, C, H, W) -> (N, C, OH, OW), the mean of each window. Padding adds zeros, which count in
+    the mean unless count_include_pad=False (as torch.nn.functional.avg_pool2d)."""
+    kernel, stride, (ph, pw), _ = _pool_args(x, kernel_size, stride, padding, 1, "avg_pool2d")
+    if ph or pw:
+        x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = _windows(x, kernel, stride, (1, 1))
+    if count_include_pad or not (ph or pw):
+        return win.mean(0)
+    inside = mg.zeros((1, 1) + x.shape[2:], dtype=x.dtype)         # 1 inside, 0 on the padding
+    inside[:, :, ph:x.shape[2] - ph, pw:x.shape[3] - pw] = 1
+    return win.sum(0) / _windows(inside, kernel, stride, (1, 1)).sum(0)
+
+
+def _bins(n, m):
+    """PyTorch's adaptive pooling as an (m, n) averaging matrix: row i averages
+    [floor(i*n/m), ceil((i+1)*n/m))."""
+    rows = []
+    for i in range(m):
+        lo, hi = i * n // m, -(-(i + 1) * n // m)
+        rows.append([1.0 / (hi - lo) if lo <= j < hi else 0.0 for j in range(n)])
+    return rows
+
+
+@mg.scope("adaptive_avg_pool2d")
+def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+    """(N, C, H, W) -> (N, C, *output_size) by averaging PyTorch's adaptive bins; output_size 1
+    is global average pooling, and None keeps that input size."""
+    _check_tensor(x, "input", "adaptive_avg_pool2d", 4, "(N, C, H, W)")
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    H, W = x.shape[2:]
+    sizes = tuple(n if s is None else s for s, n in zip(sizes, (H, W)))
+    OH, OW = _pair(sizes, "output_size", "adaptive_avg_pool2d")
+    if (OH, OW) == (1, 1):
+        return x.mean((2, 3), keepdims=True)
+    if H % OH == 0 and W % OW == 0:
+        kernel = (H // OH, W // OW)
+        return _windows(x, kernel, kernel, (1, 1)).mean(0)
+    return _adaptive_matmul(x, OH, OW)
+
+
+def _adaptive_matmul(x, OH, OW):
+    """Bins that overlap or differ in size: (OH, H) @ (N, C, H, W) @ (W, OW)."""
+    rows = mg.tensor(_bins(x.shape[2], OH), dtype=x.dtype)
+    cols = mg.tensor(_bins(x.shape[3], OW), dtype=x.dtype)
+    return rows @ x @ cols.T
