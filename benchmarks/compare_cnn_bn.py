@@ -23,10 +23,11 @@ def torch_run(torch, args, data):
     x_train, y_train, x_test, y_test = data
     tnn = torch.nn
     torch.manual_seed(args.seed)
-    model = tnn.Sequential(
-        tnn.Conv2d(1, 16, kernel_size=5, padding=2), tnn.BatchNorm2d(16), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Conv2d(16, 32, kernel_size=5, padding=2), tnn.BatchNorm2d(32), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Flatten(), tnn.Linear(7 * 7 * 32, 10))
+
+    def block(in_channels, out_channels):
+        return [tnn.Conv2d(in_channels, out_channels, kernel_size=5, padding=2),
+                tnn.BatchNorm2d(out_channels), tnn.ReLU(), tnn.MaxPool2d(2)]
+    model = tnn.Sequential(*block(1, 16), *block(16, 32), tnn.Flatten(), tnn.Linear(7 * 7 * 32, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loader = cnn_bn.make_loader(x_train, y_train, args)
     images = torch.from_numpy(x_train[:, None].astype("float32") / 255)
@@ -47,14 +48,16 @@ def torch_run(torch, args, data):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--tolerance", type=float, default=0.3, help="allowed gap between the means, in "
                    "percentage points (default 0.3)")
     p.add_argument("--limit", type=int, help="train on the first N images only (quick check)")
     p.add_argument("--data", metavar="DIR", help="data root holding mnist/ (default $MINIGRAD_DATA "
                    "or the cache)")
-    p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads (default 2)")
+    p.add_argument("--threads", type=int, default=1, help="PyTorch intra-op threads (default 1, "
+                   "minigrad's BLAS default)")
     opts = p.parse_args()
     try:
         import torch
@@ -64,10 +67,10 @@ def main():
 
     flags = ["--no-progress"] + (["--data", opts.data] if opts.data else []) \
         + (["--train", str(opts.limit)] if opts.limit else [])
-    rows = []
+    rows, data = [], None
     for seed in opts.seeds:
         args = cnn_bn.arguments(flags + ["--seed", str(seed)])
-        data = cnn_bn.load(args)
+        data = data or cnn_bn.load(args)
         start = time.perf_counter()
         _, _, log, _ = cnn_bn.train(args, data)
         ours, ours_s = log.epochs[-1]["test_acc"], time.perf_counter() - start
@@ -82,7 +85,8 @@ def main():
     mean_theirs = 100 * sum(r[2] for r in rows) / len(rows)
     gap = mean_ours - mean_theirs
     n_train = len(data[0])
-    print(f"\nCNN + BatchNorm, {n_train} training images, {args.epochs} epoch(s), seeds {opts.seeds}")
+    print(f"\nCNN + BatchNorm, {n_train} training images, {args.epochs} epoch(s), "
+          f"seeds {opts.seeds}")
     print(f"{'seed':>6} {'minigrad':>10} {'PyTorch':>10}")
     for seed, ours, theirs, _, _ in rows:
         print(f"{seed:>6} {100 * ours:>9.2f}% {100 * theirs:>9.2f}%")

@@ -18,7 +18,6 @@ import minigrad as mg
 from minigrad import viz
 
 
-# --- flags -------------------------------------------------------------------------------------------
 def _positive(text):
     value = int(text)
     if value < 1:
@@ -49,11 +48,12 @@ def parser(name: str, doc: str, *, epochs: int | None, batch_size: int | None,
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation, data order and "
                    "augmentation (default 0)")
     p.add_argument("--data", metavar="DIR", help="data root holding the data set's folder (mnist/, "
-                   "catvnoncat/ ...); default $MINIGRAD_DATA, else the per-user cache, where missing "
-                   "files are downloaded")
+                   "catvnoncat/ ...); default $MINIGRAD_DATA, else the per-user cache, where "
+                   "missing files are downloaded")
     p.add_argument("--out", metavar="DIR", default=os.path.join("runs", name),
                    help=f"where the checkpoint, curves, graph and results go (default runs/{name})")
-    p.add_argument("--train", type=_positive, metavar="N", help="use only the first N training images")
+    p.add_argument("--train", type=_positive, metavar="N",
+                   help="use only the first N training images")
     p.add_argument("--test", type=_positive, metavar="N", help="use only the first N test images")
     p.add_argument("--limit", type=_positive, metavar="N", help="shorthand for --train N --test N")
     p.add_argument("--quick", action="store_true", help="a reduced smoke run (a few hundred "
@@ -80,7 +80,6 @@ def parse(p: argparse.ArgumentParser, argv=None, **quick) -> argparse.Namespace:
     return args
 
 
-# --- data ----------------------------------------------------------------------------------------------
 def fail(message: str, status: int = 2):
     """Stop with a one-paragraph message on stderr and no traceback."""
     print(f"error: {message}", file=sys.stderr)
@@ -89,7 +88,7 @@ def fail(message: str, status: int = 2):
 
 @contextlib.contextmanager
 def loading(what: str):
-    """Turn a data set that is missing, corrupt or malformed into a clean message and exit status 2."""
+    """Turn a missing, corrupt or malformed data set into a clean message and exit status 2."""
     try:
         yield
     except FileNotFoundError as e:
@@ -123,9 +122,8 @@ def first(array, n):
     return array if n is None else array[:n]
 
 
-# --- training ---------------------------------------------------------------------------------------
 def progress(iterable, args, desc: str, total=None):
-    """A tqdm progress bar over `iterable` (a plain iteration without tqdm or with --no-progress)."""
+    """A tqdm progress bar over `iterable` (plain iteration without tqdm or with --no-progress)."""
     if not args.no_progress:
         try:
             from tqdm import tqdm
@@ -163,7 +161,9 @@ class TrainLog:
             fail(f"the training loss became {loss} at step {self.step + 1}; lower --lr")
         self.step += 1
         self._chunk.append(loss)
-        self._loss, self._correct, self._seen = self._loss + loss * n, self._correct + correct, self._seen + n
+        self._loss += loss * n
+        self._correct += correct
+        self._seen += n
         if len(self._chunk) == self.every:
             self.curve.append((self.step, sum(self._chunk) / len(self._chunk)))
             self._chunk = []
@@ -197,7 +197,6 @@ def accuracy(model, x, y, batch_size: int = 1000) -> float:
     return hits / len(x)
 
 
-# --- run files --------------------------------------------------------------------------------------
 class Run:
     """The output folder of one run, and its clock."""
 

@@ -67,8 +67,8 @@ def load(args):
                         f"({', '.join(images.classes)}); this binary classifier needs exactly two")
         n_test = max(1, round(0.2 * len(images)))
         if len(images) - n_test < 2:
-            common.fail(f"{args.folder} holds only {len(images)} images; give it at least a few per "
-                        "class")
+            common.fail(f"{args.folder} holds only {len(images)} images; give it at least a few "
+                        "per class")
         train, test = random_split(images, [len(images) - n_test, n_test], seed=args.seed)
         parts = [(images.data[s.indices], images.targets[s.indices]) for s in (train, test)]
         classes = images.classes

@@ -20,10 +20,12 @@ from minigrad.data import DataLoader, TensorDataset, datasets, transforms
 class ConvNet(nn.Module):
     def __init__(self, num_classes: int = 10):
         super().__init__()
+        # (N, 1, 28, 28) -> (N, 16, 14, 14)
         self.layer1 = nn.Sequential(nn.Conv2d(1, 16, kernel_size=5, padding=2), nn.BatchNorm2d(16),
-                                    nn.ReLU(), nn.MaxPool2d(2))     # (N, 1, 28, 28) -> (N, 16, 14, 14)
+                                    nn.ReLU(), nn.MaxPool2d(2))
+        # -> (N, 32, 7, 7)
         self.layer2 = nn.Sequential(nn.Conv2d(16, 32, kernel_size=5, padding=2), nn.BatchNorm2d(32),
-                                    nn.ReLU(), nn.MaxPool2d(2))     # -> (N, 32, 7, 7)
+                                    nn.ReLU(), nn.MaxPool2d(2))
         self.fc = nn.Linear(7 * 7 * 32, num_classes)
 
     def forward(self, x):
@@ -36,7 +38,8 @@ def load(args):
     with common.loading("MNIST"):
         train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
         test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
-    x_train, y_train = common.first(train_set.data, args.train), common.first(train_set.targets, args.train)
+    x_train = common.first(train_set.data, args.train)
+    y_train = common.first(train_set.targets, args.train)
     x_test = transforms.ToTensor().apply_batch(common.first(test_set.data, args.test))
     common.check_labels(y_train, 10, "MNIST training labels")
     return x_train, y_train, x_test, common.first(test_set.targets, args.test)
@@ -67,7 +70,7 @@ def train(args, data, run=None):
             optimizer.step()
             log.update(loss.item(), common.correct(logits, y), len(y))
             if log.step % 20 == 0:
-                bar.set_postfix(log.postfix())
+                bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test))
         elapsed = f"  ({run.elapsed():.0f} s)" if run else ""
         print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "

@@ -54,8 +54,8 @@ def main(argv=None):
     y_train = common.first(train_set.targets, args.train)
     x_test = common.first(test_set.data, args.test)[:, None].astype("float32") / 255 - 0.5
     y_test = common.first(test_set.targets, args.test)
-    print(f"keras_style: {len(x_train)} training / {len(x_test)} test images, {args.epochs} epochs, "
-          f"batch {args.batch_size}, {args.optimizer} lr {args.lr}, seed {args.seed}")
+    print(f"keras_style: {len(x_train)} training / {len(x_test)} test images, {args.epochs} "
+          f"epochs, batch {args.batch_size}, {args.optimizer} lr {args.lr}, seed {args.seed}")
 
     run = common.Run(args, "keras_style")
     model = nn.Sequential([
@@ -73,10 +73,12 @@ def main(argv=None):
                         callbacks=[ModelCheckpoint(run.path("checkpoint.npz")), LossCurve(log)])
     h = history.history
     for i in range(len(history.epoch)):
-        log.epochs.append({"epoch": i + 1, "train_loss": h["loss"][i], "train_acc": h["accuracy"][i],
-                           "test_loss": h["val_loss"][i], "test_acc": h["val_accuracy"][i]})
-        print(f"epoch {i + 1}: loss {h['loss'][i]:.4f}, accuracy {common.percent(h['accuracy'][i])}, "
-              f"val_loss {h['val_loss'][i]:.4f}, val_accuracy {common.percent(h['val_accuracy'][i])}")
+        log.epochs.append({"epoch": i + 1, "train_loss": h["loss"][i],
+                           "train_acc": h["accuracy"][i], "test_loss": h["val_loss"][i],
+                           "test_acc": h["val_accuracy"][i]})
+        print(f"epoch {i + 1}: loss {h['loss'][i]:.4f}, accuracy "
+              f"{common.percent(h['accuracy'][i])}, val_loss {h['val_loss'][i]:.4f}, "
+              f"val_accuracy {common.percent(h['val_accuracy'][i])}")
     model.summary()
     history.plot(run.path("history.png"))
     run.plot_curves(log, "seed CNN, Keras style")

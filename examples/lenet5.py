@@ -65,7 +65,8 @@ def main(argv=None):
         train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
         test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
     normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
-    x_train, y_train = common.first(train_set.data, args.train), common.first(train_set.targets, args.train)
+    x_train = common.first(train_set.data, args.train)
+    y_train = common.first(train_set.targets, args.train)
     x_test = normalize.apply_batch(common.first(test_set.data, args.test))     # (N, 1, 28, 28)
     y_test = common.first(test_set.targets, args.test)
     common.check_labels(y_train, 10, "MNIST training labels")
@@ -94,7 +95,7 @@ def main(argv=None):
             scheduler.step()
             log.update(loss.item(), common.correct(logits, y), len(y))
             if log.step % 20 == 0:
-                bar.set_postfix(log.postfix())
+                bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test))
         print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
               f"{common.percent(record['train_acc'])}, test accuracy "

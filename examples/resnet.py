@@ -72,11 +72,13 @@ class ResNet(nn.Module):
 
 def load(args):
     """Training and test sets as uint8 images, channels-last for CIFAR-10, and the set's name."""
-    name, folders = args.dataset, {"cifar10": "cifar-10-batches-bin", "fashion-mnist": "fashion-mnist",
-                                   "mnist": "mnist"}
+    name = args.dataset
+    folders = {"cifar10": "cifar-10-batches-bin", "fashion-mnist": "fashion-mnist",
+               "mnist": "mnist"}
     if name == "auto":
-        root = common.root(args, "cifar-10-batches-bin") or default_root()
-        name = "cifar10" if os.path.isdir(os.path.join(root, folders["cifar10"])) else "fashion-mnist"
+        root = common.root(args, folders["cifar10"]) or default_root()
+        cifar = os.path.isdir(os.path.join(root, folders["cifar10"]))
+        name = "cifar10" if cifar else "fashion-mnist"
     kind = {"cifar10": datasets.CIFAR10, "fashion-mnist": datasets.FashionMNIST,
             "mnist": datasets.MNIST}[name]
     root = common.root(args, folders[name])
@@ -131,7 +133,7 @@ def main(argv=None):
             scheduler.step()
             log.update(loss.item(), common.correct(logits, y), len(y))
             if log.step % 10 == 0:
-                bar.set_postfix(log.postfix())
+                bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test, batch_size=500))
         print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
               f"{common.percent(record['train_acc'])}, test accuracy "

@@ -66,7 +66,7 @@ def main(argv=None):
             optimizer.step()
             log.update(loss.item(), common.correct(logits, y), len(y))
             if log.step % 100 == 0:
-                bar.set_postfix(log.postfix())
+                bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test))
         print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
               f"{common.percent(record['train_acc'])}, test accuracy "

@@ -53,7 +53,6 @@ def assert_clean_failure(proc, *phrases):
         assert phrase.lower() in message, f"{phrase!r} not in the message:\n{proc.stderr}"
 
 
-# --- every example explains itself ----------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES + ["benchmarks/compare_cnn_bn.py"])
 def test_help(script):
@@ -66,7 +65,6 @@ def test_help(script):
             assert flag in proc.stdout
 
 
-# --- reduced training runs on the real data ---------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_seed_cnn_learns(tmp_path):
@@ -74,7 +72,7 @@ def test_seed_cnn_learns(tmp_path):
     results, _ = train("seed_cnn", tmp_path, "--train", 1000, "--test", 500, "--epochs", 1,
                        "--data", Path(data_dir()) / "mnist")
     assert_loss_falls(results)
-    assert results["test_acc"] >= 0.5      # chance is 0.1; the reference reaches 0.78 after 3 epochs
+    assert results["test_acc"] >= 0.5      # chance: 0.1; the reference reaches 0.78 in 3 epochs
 
 
 @pytest.mark.slow
@@ -123,7 +121,6 @@ def test_keras_style_learns(tmp_path):
     assert "Total params: 13,602" in proc.stdout      # 8*9 conv weights + 1352*10 + 10 dense
 
 
-# --- bad input: clear messages, exit status 2, no traceback ------------------------------------------
 def _png(path, color):
     from PIL import Image
     Image.new("RGB", (40, 30), color).save(path)
@@ -133,7 +130,8 @@ def _folder(root, classes, per_class=6):
     for c, name in enumerate(classes):
         (root / name).mkdir(parents=True)
         for i in range(per_class):
-            _png(root / name / f"{i}.png", (200, 40 + 20 * i, 30) if c == 0 else (30, 40 + 20 * i, 200))
+            color = (200, 40 + 20 * i, 30) if c == 0 else (30, 40 + 20 * i, 200)
+            _png(root / name / f"{i}.png", color)
     return root
 
 
