@@ -186,3 +186,18 @@ def test_cat_classifier_on_an_image_folder(tmp_path):
                           "--iterations", 150)
     assert "16 training / 4 test images of 49152 values" in proc.stdout
     assert results["train_acc"] == 1.0 and results["test_acc"] == 1.0, proc.stdout
+
+
+def test_examples_use_only_the_public_api():
+    """No example imports a private module or name of minigrad or nn (their helpers: _common)."""
+    import ast
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = (node.module or "").split(".") + [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [part for a in node.names for part in a.name.split(".")]
+            else:
+                continue
+            private = [n for n in names if n.startswith("_") and n != "_common"]
+            assert not private, f"{path.name}: line {node.lineno} imports private {private}"
