@@ -1,4 +1,5 @@
 """The array backend. NumPy today; this is the only file that names numpy, so a CuPy port starts here."""
+import ctypes
 import os
 
 import numpy as xp
@@ -73,19 +74,32 @@ def set_num_threads(n: int) -> bool:
     return True
 
 
-def _default_num_threads():
-    """$MINIGRAD_NUM_THREADS (0 leaves BLAS alone), else DEFAULT_NUM_THREADS unless one of the
-    BLAS libraries' own variables is set."""
-    value = os.environ.get("MINIGRAD_NUM_THREADS")
-    if value is None:
-        own = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-        return None if any(name in os.environ for name in own) else DEFAULT_NUM_THREADS
-    if not value.strip().isdigit():
+def keep_freed_memory(limit: int = 32 << 20) -> bool:
+    """Ask glibc's malloc to keep freed blocks of up to `limit` bytes for reuse rather than hand
+    them back to the OS at once. numpy allocates every temporary afresh, and faulting those pages
+    in again took half the time of a LeNet-5 training step (docs/benchmarks.md). Returns False,
+    changing nothing, where malloc is not glibc's."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    return bool(mallopt(-3, limit)) and bool(mallopt(-1, 2 * limit))   # M_MMAP_, M_TRIM_THRESHOLD
+
+
+def _configure():
+    """The defaults above, unless the environment says otherwise: $MINIGRAD_NUM_THREADS (0 leaves
+    BLAS alone; so do the BLAS libraries' own variables) and $MINIGRAD_KEEP_MEMORY=0."""
+    threads = os.environ.get("MINIGRAD_NUM_THREADS")
+    if threads is None and not {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"} & \
+            set(os.environ):
+        threads = str(DEFAULT_NUM_THREADS)
+    if threads is not None and not threads.strip().isdigit():
         raise ValueError(f"MINIGRAD_NUM_THREADS must be a whole number (0: leave BLAS alone), "
-                         f"got {value!r}")
-    return int(value) or None
+                         f"got {threads!r}")
+    if threads and int(threads):
+        set_num_threads(int(threads))
+    if os.environ.get("MINIGRAD_KEEP_MEMORY", "1") != "0":
+        keep_freed_memory()
 
 
-_threads = _default_num_threads()
-if _threads is not None:
-    set_num_threads(_threads)
+_configure()
