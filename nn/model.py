@@ -1,8 +1,9 @@
 """Model: Keras's verbs (compile, fit, evaluate, predict, summary, plot) for every nn.Module.
 
 nn.Module inherits this mixin, so a Sequential and a subclassed module train the same way. It uses
-only the module's own methods (calling it, parameters, named_children, train/eval, state_dict) and
-the layers below nn: functional, optim, data, serialize and viz.
+only the module's own methods (calling it, parameters, modules, train/eval, state_dict) and the
+layers below nn (functional, optim, data, serialize, viz). The names compile accepts live in
+nn/metrics.py, the summary table and the graph picture in nn/summary.py.
 """
 import contextlib
 import math
@@ -11,53 +12,11 @@ import sys
 import threading
 
 import minigrad as mg
-from minigrad import optim
 from minigrad.data import DataLoader, TensorDataset
 
-from . import functional as F
+from . import summary as _summary
 from .callbacks import CallbackList, History, ProgressBar
-
-_OPTIMIZERS = {"sgd": (optim.SGD, 0.01), "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
-               "rmsprop": (optim.RMSprop, 1e-3), "adagrad": (optim.Adagrad, 1e-3)}
-_KERAS_NAMES = {"categorical_crossentropy": "cross_entropy", "binary_crossentropy":
-                "binary_cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
-                "mean_squared_error": "mse", "acc": "accuracy"}
-
-
-def _like(y, out):
-    """Targets shaped and typed like the output for element-wise losses ((N,) labels, (N, 1) out)."""
-    return y.reshape(out.shape).astype(out.dtype) if y.size == out.size else y
-
-
-def _accuracy(out, y):
-    """The fraction predicted right: (N, classes) scores against class indices or one-hot rows, or
-    probabilities against 0/1 labels (threshold 0.5)."""
-    if out.ndim > 1 and out.shape[1] > 1:
-        pred, true = out.argmax(1), (y.argmax(1) if y.shape == out.shape else y)
-    else:
-        pred, true = out.reshape(-1) > 0.5, y.reshape(-1) > 0.5
-    return (pred == true.reshape(pred.shape)).float().mean()
-
-
-_LOSSES = {"cross_entropy": F.cross_entropy,       # class indices or one-hot rows
-           "binary_cross_entropy": lambda out, y: F.binary_cross_entropy(out, _like(y, out)),
-           "mse": lambda out, y: F.mse_loss(out, _like(y, out))}
-_METRICS = {"accuracy": _accuracy, "mse": _LOSSES["mse"],
-            "mae": lambda out, y: (out - _like(y, out)).abs().mean()}
-# A final activation met by its loss: the loss is taken from the logits, which stays finite.
-_FUSED = {("softmax", "cross_entropy"): (lambda z: F.softmax(z, 1), F.cross_entropy),
-          ("sigmoid", "binary_cross_entropy"): (F.sigmoid, lambda z, y:
-                                                F.binary_cross_entropy_with_logits(z, _like(y, z)))}
-
-
-def _lookup(value, table, what):
-    if callable(value) and not isinstance(value, str):
-        return value
-    if value not in table:
-        hint = f"; minigrad calls it {_KERAS_NAMES[value]!r}" if value in _KERAS_NAMES else ""
-        raise ValueError(f"compile: unknown {what} {value!r}{hint}; expected one of "
-                         f"{', '.join(map(repr, table))} or a callable")
-    return table[value]
+from .metrics import FUSED, LOSSES, METRICS, OPTIMIZERS, lookup
 
 
 def _final_activation(model):
@@ -161,19 +120,19 @@ class Model:
         metrics : 'accuracy', 'mse', 'mae' or functions metric(output, target) -> number.
         """
         if isinstance(optimizer, str):
-            _lookup(optimizer.lower(), _OPTIMIZERS, "optimizer")
+            lookup(optimizer.lower(), OPTIMIZERS, "optimizer")
         elif not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")) or lr is not None:
             raise TypeError(f"compile: optimizer must be a name or an optimizer object (then pass "
                             f"no lr), got {type(optimizer).__name__} and lr={lr!r}")
         if isinstance(metrics, str) or callable(metrics):
             metrics = [metrics]
         self._compiled = {"optimizer": optimizer, "lr": lr, "loss": loss,
-                          "loss_fn": _lookup(loss, _LOSSES, "loss"),
+                          "loss_fn": lookup(loss, LOSSES, "loss"),
                           "metrics": [(m if isinstance(m, str) else m.__name__,
-                                       _lookup(m, _METRICS, "metric")) for m in metrics]}
+                                       lookup(m, METRICS, "metric")) for m in metrics]}
         self.optimizer = None if isinstance(optimizer, str) else optimizer
         if not any(getattr(m, "built", True) is False for m in self.modules()):
-            self._make_optimizer()
+            self._make_optimizer("compile")
 
     def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
             validation_split: float = 0.0, shuffle: bool = True, callbacks=(), verbose: int = 1,
@@ -204,7 +163,9 @@ class Model:
                     epoch = run.epoch
                     callbacks.on_epoch_begin(epoch, {"step": run.step})
                     self.train()
-                    for x_batch, y_batch in train:
+                    batches = iter(train)           # after a resume, it goes on mid-epoch
+                    while run.step < len(train) and not self.stop_training:
+                        x_batch, y_batch = next(batches)
                         callbacks.on_batch_begin(run.step)
                         out, loss = self._forward_loss(x_batch, y_batch)
                         loss_value = self._finite(loss, run, epochs)
@@ -214,10 +175,8 @@ class Model:
                         logs = run.totals.add(self._metrics(out, y_batch, loss_value), len(x_batch))
                         run.step += 1
                         callbacks.on_batch_end(run.step - 1, logs)
-                        if self.stop_training:
-                            break
                     logs = run.totals.means()
-                    if run.step >= len(train):          # a whole epoch: the next one is up
+                    if run.step == len(train):          # a whole epoch: the next one is up
                         if val is not None and not self._interrupted:
                             logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
                         run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
@@ -225,9 +184,10 @@ class Model:
         except KeyboardInterrupt:
             self._interrupted = True
         if self._interrupted:
-            print(f"fit: interrupted at epoch {run.epoch + 1}, batch {run.step}; stopped after the "
-                  "last complete batch, the model keeps its weights; returning the history so far",
-                  file=sys.stderr)
+            where = f"batch {run.step} of epoch {run.epoch + 1}" if run.step else \
+                f"the end of epoch {run.epoch}"
+            print(f"fit: interrupted; stopped after {where}. The model keeps its weights; "
+                  "returning the history so far", file=sys.stderr)
         callbacks.on_train_end()
         return self.history
 
@@ -274,55 +234,29 @@ class Model:
         """Print and return a Keras-style table: each top-level layer with its output shape and
         parameter count, then the totals. `input_shape` is one sample's shape, without the batch
         axis, e.g. (1, 28, 28); it defaults to the shape of the data fit last saw."""
-        shapes = self._trace_shapes(self._dummy(input_shape, "summary"))
-        rows = [(f"{name} ({type(m).__name__})",
-                 str((None, *shapes[name][1:])) if name in shapes else "(not called)",
-                 f"{sum(p.size for p in m.parameters()):,}") for name, m in self._layers()]
-        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
-        frozen = sum(t.size for t in (*self.parameters(), *self.buffers())
-                     if not t.requires_grad and t.dtype.kind == "f")
-        widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")]) + 3
-                  for i in range(3)]
-        line = lambda cells: " " + "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
-        rule = sum(widths) + 1
-        text = "\n".join([f'Model: "{type(self).__name__}"', "_" * rule,
-                          line(("Layer (type)", "Output Shape", "Param #")), "=" * rule,
-                          *map(line, rows), "=" * rule, f"Total params: {trainable + frozen:,}",
-                          f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}",
-                          "_" * rule])
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        return _summary.summary(self, input_shape, print_fn)
 
     def plot(self, input_shape=None, path=None, **draw_options):
         """Draw the module-level graph of one forward pass with minigrad.viz (Keras's plot_model):
         one box per top-level layer with its output shape and parameter count. Saves to `path`
         when given; returns what viz.draw returns. Needs graphviz (`pip install "minigrad[viz]"`)."""
-        from minigrad import viz
-        x, was_training = self._dummy(input_shape, "plot"), self.training
-        self.eval()
-        try:
-            out = self(x)
-        finally:
-            self.train(was_training)
-        draw_options.setdefault("depth", 2 if next(self.children(), None) is not None else 1)
-        return viz.draw(out, path=path, **draw_options)
+        return _summary.plot(self, input_shape, path, **draw_options)
 
     # --- helpers of the verbs above ---------------------------------------------------------------
     def _require_compiled(self, caller):
         if self._compiled is None:
             raise ValueError(f"{caller}: call compile(optimizer, loss, metrics) before {caller}")
 
-    def _make_optimizer(self):
+    def _make_optimizer(self, caller):
         spec = self._compiled["optimizer"]
         if isinstance(spec, str) and self.optimizer is None:
-            cls, default_lr = _OPTIMIZERS[spec.lower()]
+            cls, default_lr = OPTIMIZERS[spec.lower()]
             lr = self._compiled["lr"]
             self.optimizer = cls(self.parameters(), lr=default_lr if lr is None else lr)
         held = {id(p) for group in getattr(self.optimizer, "param_groups", ()) for p in group["params"]}
         missing = [name for name, p in self.named_parameters() if id(p) not in held]
         if held and missing:
-            raise ValueError(f"fit: the optimizer does not hold {len(missing)} of the model's "
+            raise ValueError(f"{caller}: the optimizer does not hold {len(missing)} of the model's "
                              f"parameters ({', '.join(missing[:3])}...). Lazy layers (Dense, "
                              "Conv2D) make their weights on the first call: make the optimizer "
                              "after it, or name it in compile (compile(optimizer='adam', lr=...))")
@@ -340,7 +274,7 @@ class Model:
             with mg.no_grad():
                 self(x[:1])
             self.train(was_training)
-        self._make_optimizer()
+        self._make_optimizer("fit")
 
     def _fit_loaders(self, x, y, batch_size, shuffle, validation_data, validation_split):
         if validation_split and validation_data is None:
@@ -361,7 +295,7 @@ class Model:
         """(output, loss) of one batch; a final softmax (sigmoid) met by cross-entropy (binary
         cross-entropy) is folded into the loss, which is then computed from the logits."""
         activation, logits = _final_activation(self)
-        fused = _FUSED.get((activation, self._compiled["loss"]))
+        fused = FUSED.get((activation, self._compiled["loss"]))
         if fused is None:
             out = self(x)
             return out, self._compiled["loss_fn"](out, y)
@@ -400,37 +334,3 @@ class Model:
         self.history.epoch = list(state["history"]["epoch"])
         self.history.history = {k: list(v) for k, v in state["history"]["logs"].items()}
         mg.set_rng_state(state["rng"])
-
-    def _layers(self):
-        """(name, module) of the rows of summary: the children, or the model itself if it has none."""
-        return list(self.named_children()) or [(type(self).__name__, self)]
-
-    def _dummy(self, input_shape, caller):
-        shape = getattr(self, "_sample_shape", None) if input_shape is None else tuple(input_shape)
-        if shape is None:
-            raise ValueError(f"{caller}: pass input_shape, the shape of one sample without the "
-                             "batch axis, e.g. (1, 28, 28)")
-        return mg.zeros((1, *shape))
-
-    def _trace_shapes(self, x):
-        """Run x through the model in eval mode without gradients, noting each row's output shape."""
-        shapes, layers, was_training = {}, self._layers(), self.training
-
-        def recorder(name, forward):
-            def record(*args, **kwargs):
-                out = forward(*args, **kwargs)
-                shapes[name] = out.shape
-                return out
-            return record
-
-        for name, m in layers:      # an instance attribute shadows the class's forward for a moment
-            m.__dict__["forward"] = recorder(name, m.forward)
-        self.eval()
-        try:
-            with mg.no_grad():
-                self(x)
-        finally:
-            self.train(was_training)
-            for _, m in layers:
-                del m.__dict__["forward"]
-        return shapes

@@ -356,6 +356,34 @@ def test_resuming_a_checkpoint_taken_at_ctrl_c_matches_an_uninterrupted_run(tmp_
     assert resumed_history.history == full_history.history
 
 
+def test_resuming_a_checkpoint_taken_at_an_epochs_last_batch_matches_an_uninterrupted_run(
+        tmp_path):
+    x, y = blobs(60, seed=15)
+    seen = []
+
+    def run(callbacks=(), resume_from=None):
+        model = nn.Sequential(nn.Dense(8, activation="relu"), nn.Dense(3, activation="softmax"))
+        model.compile("sgd", "cross_entropy", metrics=["accuracy"], lr=0.1)
+        history = model.fit(x[:48], y[:48], batch_size=8, epochs=3, seed=3, callbacks=callbacks,
+                            validation_data=(x[48:], y[48:]), resume_from=resume_from, verbose=0)
+        return model, history
+
+    class Crash(nn.Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append(batch)
+            if len(seen) == 12:                     # the last batch of epoch 1 (6 an epoch)
+                raise RuntimeError("power cut")
+
+    full, full_history = run()
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(RuntimeError, match="power cut"):
+        run([nn.ModelCheckpoint(ckpt, save_freq=6), Crash()])
+    assert (mg.load(ckpt)["epoch"], mg.load(ckpt)["step"]) == (1, 6)
+    resumed, resumed_history = run(resume_from=ckpt)
+    assert_same_weights(weights(resumed), weights(full))
+    assert resumed_history.history == full_history.history and resumed_history.epoch == [0, 1, 2]
+
+
 def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_checkpoint(tmp_path):
     x, y = blobs(40, seed=14)
     x[25] = np.nan                              # batch 3 of epoch 1... when not shuffled

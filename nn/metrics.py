@@ -1,0 +1,48 @@
+"""The names compile accepts (Keras's strings for optimizers, losses and metrics), and the pairs of a
+final activation and a loss that fit folds together so that the loss is taken from the logits."""
+from minigrad import optim
+
+from . import functional as F
+
+
+def _like(y, out):
+    """Targets shaped and typed like the output for element-wise losses ((N,) labels, (N, 1) out)."""
+    return y.reshape(out.shape).astype(out.dtype) if y.size == out.size else y
+
+
+def accuracy(out, y):
+    """The fraction predicted right: (N, classes) scores against class indices or one-hot rows, or
+    probabilities against 0/1 labels (threshold 0.5)."""
+    if out.ndim > 1 and out.shape[1] > 1:
+        pred, true = out.argmax(1), (y.argmax(1) if y.shape == out.shape else y)
+    else:
+        pred, true = out.reshape(-1) > 0.5, y.reshape(-1) > 0.5
+    return (pred == true.reshape(pred.shape)).float().mean()
+
+
+# name -> (class, Keras's default learning rate)
+OPTIMIZERS = {"sgd": (optim.SGD, 0.01), "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
+              "rmsprop": (optim.RMSprop, 1e-3), "adagrad": (optim.Adagrad, 1e-3)}
+LOSSES = {"cross_entropy": F.cross_entropy,           # logits against class indices or one-hot rows
+          "binary_cross_entropy": lambda out, y: F.binary_cross_entropy(out, _like(y, out)),
+          "mse": lambda out, y: F.mse_loss(out, _like(y, out))}
+METRICS = {"accuracy": accuracy, "mse": LOSSES["mse"],
+           "mae": lambda out, y: (out - _like(y, out)).abs().mean()}
+# (final activation, loss) -> (the activation, the loss computed from the logits instead)
+FUSED = {("softmax", "cross_entropy"): (lambda z: F.softmax(z, 1), F.cross_entropy),
+         ("sigmoid", "binary_cross_entropy"): (F.sigmoid, lambda z, y:
+                                               F.binary_cross_entropy_with_logits(z, _like(y, z)))}
+_KERAS_NAMES = {"categorical_crossentropy": "cross_entropy", "binary_crossentropy":
+                "binary_cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
+                "mean_squared_error": "mse", "acc": "accuracy"}
+
+
+def lookup(value, table, what):
+    """table[value] for a name; a callable passes through; anything else is a ValueError."""
+    if callable(value) and not isinstance(value, str):
+        return value
+    if value not in table:
+        hint = f"; minigrad calls it {_KERAS_NAMES[value]!r}" if value in _KERAS_NAMES else ""
+        raise ValueError(f"compile: unknown {what} {value!r}{hint}; expected one of "
+                         f"{', '.join(map(repr, table))} or a callable")
+    return table[value]

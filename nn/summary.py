@@ -1,0 +1,82 @@
+"""Describing a model from one forward pass of a dummy batch: Keras's summary table and a
+module-level graph picture (Keras's plot_model) drawn by minigrad.viz."""
+import minigrad as mg
+
+
+def _dummy(model, input_shape, caller):
+    """A zero batch of one sample; input_shape has no batch axis (default: what fit last saw)."""
+    shape = getattr(model, "_sample_shape", None) if input_shape is None else tuple(input_shape)
+    if shape is None:
+        raise ValueError(f"{caller}: pass input_shape, the shape of one sample without the batch "
+                         "axis, e.g. (1, 28, 28)")
+    return mg.zeros((1, *shape))
+
+
+def _layers(model):
+    """(name, module) of the table's rows: the model's children, or the model if it has none."""
+    return list(model.named_children()) or [(type(model).__name__, model)]
+
+
+def _output_shapes(model, x):
+    """Run x through the model in eval mode without gradients, noting each row's output shape."""
+    shapes, layers, was_training = {}, _layers(model), model.training
+
+    def recorder(name, forward):
+        def record(*args, **kwargs):
+            out = forward(*args, **kwargs)
+            shapes[name] = out.shape
+            return out
+        return record
+
+    for name, m in layers:          # an instance attribute shadows the class's forward for a moment
+        m.__dict__["forward"] = recorder(name, m.forward)
+    model.eval()
+    try:
+        with mg.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for _, m in layers:
+            del m.__dict__["forward"]
+    return shapes
+
+
+def summary(model, input_shape=None, print_fn=print) -> str:
+    """The Keras-style table of Model.summary: layer (name and type), output shape and parameter
+    count per top-level layer, then total, trainable and non-trainable counts (frozen parameters
+    and floating-point buffers such as running statistics)."""
+    shapes = _output_shapes(model, _dummy(model, input_shape, "summary"))
+    head = ("Layer (type)", "Output Shape", "Param #")
+    rows = [(f"{name} ({type(m).__name__})",
+             str((None, *shapes[name][1:])) if name in shapes else "(not called)",
+             f"{sum(p.size for p in m.parameters()):,}") for name, m in _layers(model)]
+    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
+    frozen = sum(t.size for t in (*model.parameters(), *model.buffers())
+                 if not t.requires_grad and t.dtype.kind == "f")
+    widths = [max(len(row[i]) for row in [head, *rows]) + 3 for i in range(3)]
+    rule = sum(widths) + 1
+
+    def line(cells):
+        return " " + "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    text = "\n".join([f'Model: "{type(model).__name__}"', "_" * rule, line(head), "=" * rule,
+                      *map(line, rows), "=" * rule, f"Total params: {trainable + frozen:,}",
+                      f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}",
+                      "_" * rule])
+    if print_fn is not None:
+        print_fn(text)
+    return text
+
+
+def plot(model, input_shape=None, path=None, **draw_options):
+    """The picture of Model.plot: viz.draw of one forward pass at module depth (one box per
+    top-level layer, with its output shape and parameter count)."""
+    from minigrad import viz
+    x, was_training = _dummy(model, input_shape, "plot"), model.training
+    model.eval()
+    try:
+        out = model(x)
+    finally:
+        model.train(was_training)
+    draw_options.setdefault("depth", 2 if next(model.children(), None) is not None else 1)
+    return viz.draw(out, path=path, **draw_options)
