@@ -12,6 +12,7 @@ import csv
 import math
 import os
 import sys
+import time
 import warnings
 
 import minigrad as mg
@@ -119,7 +120,8 @@ class ProgressBar(Callback):
     epoch when tqdm is missing), verbose=2 one line per epoch, verbose=0 nothing."""
 
     def __init__(self, epochs, steps, verbose=1):
-        self.epochs, self.steps, self.verbose, self.bar = epochs, steps, verbose, None
+        self.epochs, self.steps, self.verbose = epochs, steps, verbose
+        self.bar, self._shown = None, 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose == 1:
@@ -132,7 +134,9 @@ class ProgressBar(Callback):
 
     def on_batch_end(self, batch, logs=None):
         if self.bar is not None:
-            self.bar.set_postfix(_short(logs), refresh=False)
+            if time.monotonic() - self._shown > 0.1:    # about as often as the bar is redrawn
+                self.bar.set_postfix(_short(logs), refresh=False)
+                self._shown = time.monotonic()
             self.bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -166,8 +170,8 @@ def _monitored(callback, logs):
     """logs[monitor], or None with a warning (none when training is stopping anyway)."""
     value = (logs or {}).get(callback.monitor)
     if value is None and not callback.model.stop_training:
-        warnings.warn(f"{type(callback).__name__}: the logs have no {callback.monitor!r} (they have "
-                      f"{sorted(logs or {})}); skipping this epoch", stacklevel=3)
+        warnings.warn(f"{type(callback).__name__}: the logs have no {callback.monitor!r} (they "
+                      f"have {sorted(logs or {})}); skipping this epoch", stacklevel=3)
     return value
 
 
@@ -261,13 +265,13 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if (logs or {}).get("step"):
-            return          # resumed mid-epoch: the restored optimizer already has this epoch's rate
+            return      # resumed mid-epoch: the restored optimizer has this epoch's rate already
         groups = self.model.optimizer.param_groups
         lr = self.schedule(epoch, groups[0]["lr"])
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
                 or lr < 0:
-            raise ValueError(f"LearningRateScheduler: schedule({epoch}, {groups[0]['lr']}) returned "
-                             f"{lr!r}; expected a finite number >= 0")
+            raise ValueError(f"LearningRateScheduler: schedule({epoch}, {groups[0]['lr']}) "
+                             f"returned {lr!r}; expected a finite number >= 0")
         for group in groups:
             group["lr"] = float(lr)
 

@@ -1,12 +1,13 @@
-"""Keras-named layers (Dense, Conv2D, MaxPooling2D): lazy input sizes and a fused activation, as thin
-shells over the same functional ops as Linear, Conv2d and MaxPool2d.
+"""Keras-named layers (Dense, Conv2D, MaxPooling2D): lazy input sizes and a fused activation, as
+thin shells over the same functional ops as Linear, Conv2d and MaxPool2d.
 
-Like the rest of minigrad, images are NCHW: Conv2D takes (N, C, H, W), not Keras's default (N, H,
-W, C). Weights use PyTorch's layout and names (`weight` (out, in, ...), `bias`), so their state dicts
-match Linear's and Conv2d's. A layer creates its weights on its first call (`build`), with Keras's
-defaults: glorot_uniform weights and zero biases. Until then it has no parameters, so an optimizer
-made by hand must be made after a first forward pass; `compile(optimizer='adam')` and `fit` take
-care of that (fit builds the model from one sample first), and `input_shape=` builds at once.
+Like the rest of minigrad, images are NCHW: Conv2D takes (N, C, H, W), not Keras's default
+(N, H, W, C). Weights use PyTorch's layout and names (`weight` (out, in, ...), `bias`), so their
+state dicts match Linear's and Conv2d's. A layer creates its weights on its first call (`build`),
+with Keras's defaults: glorot_uniform weights and zero biases. Until then it has no parameters, so
+an optimizer made by hand must be made after a first forward pass; `compile(optimizer='adam')` and
+`fit` take care of that (fit builds the model from one sample first), and `input_shape=` builds at
+once.
 """
 import math
 
@@ -122,11 +123,13 @@ class Dense(_KerasLayer):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"{self.units}{self._activation_repr()}" + ("" if self.use_bias else ", use_bias=False")
+        bias = "" if self.use_bias else ", use_bias=False"
+        return f"{self.units}{self._activation_repr()}{bias}"
 
 
 def _same_padding(size, k, s):
-    """Keras's 'same': pad so that the output has ceil(size / s) positions, the odd one at the end."""
+    """Keras's 'same' padding (before, after): the output has ceil(size / s) positions, and an
+    odd total puts the extra row or column at the end."""
     total = max((math.ceil(size / s) - 1) * s + k - size, 0)
     return total // 2, total - total // 2
 
@@ -169,8 +172,8 @@ class Conv2D(_KerasLayer):
 
     def _transform(self, x):
         if x.ndim != 4 or x.shape[1] != self.weight.shape[1]:
-            raise ValueError(f"Conv2D: expected an input of shape (N, {self.weight.shape[1]}, H, W) "
-                             f"(channels first, as built), received {x.shape}")
+            raise ValueError(f"Conv2D: expected an input of shape (N, {self.weight.shape[1]}, H, "
+                             f"W) (channels first, as built), received {x.shape}")
         padding = 0
         if self.padding == "same":
             (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in

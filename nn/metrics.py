@@ -1,12 +1,13 @@
-"""The names compile accepts (Keras's strings for optimizers, losses and metrics), and the pairs of a
-final activation and a loss that fit folds together so that the loss is taken from the logits."""
+"""The names compile accepts (Keras's strings for optimizers, losses and metrics), and the pairs of
+a final activation and a loss that fit folds together so that the loss is taken from the logits."""
 from minigrad import optim
 
 from . import functional as F
 
 
 def _like(y, out):
-    """Targets shaped and typed like the output for element-wise losses ((N,) labels, (N, 1) out)."""
+    """Targets shaped and typed like the output, for element-wise losses ((N,) labels for an
+    (N, 1) output)."""
     return y.reshape(out.shape).astype(out.dtype) if y.size == out.size else y
 
 

@@ -80,7 +80,8 @@ class _Run:
 
 @contextlib.contextmanager
 def _stop_on_interrupt(model):
-    """While fit runs, Ctrl-C asks it to stop after the current batch; a second one stops at once."""
+    """While fit runs, Ctrl-C asks it to stop after the current batch; a second Ctrl-C stops it at
+    once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -209,7 +210,8 @@ class Model:
     def predict(self, x, batch_size: int = 32) -> mg.Tensor:
         """The model's outputs for x (array, Tensor, or DataLoader whose batches start with x), in
         eval mode without gradients, batch by batch, joined along axis 0."""
-        batches = x if isinstance(x, DataLoader) else DataLoader(TensorDataset(x), batch_size, seed=0)
+        batches = x if isinstance(x, DataLoader) else \
+            DataLoader(TensorDataset(x), batch_size, seed=0)
         was_training = self.training
         self.eval()
         try:
@@ -239,7 +241,8 @@ class Model:
     def plot(self, input_shape=None, path=None, **draw_options):
         """Draw the module-level graph of one forward pass with minigrad.viz (Keras's plot_model):
         one box per top-level layer with its output shape and parameter count. Saves to `path`
-        when given; returns what viz.draw returns. Needs graphviz (`pip install "minigrad[viz]"`)."""
+        when given; returns what viz.draw returns. Needs graphviz (`pip install
+        "minigrad[viz]"`)."""
         return _summary.plot(self, input_shape, path, **draw_options)
 
     # --- helpers of the verbs above ---------------------------------------------------------------
@@ -253,7 +256,8 @@ class Model:
             cls, default_lr = OPTIMIZERS[spec.lower()]
             lr = self._compiled["lr"]
             self.optimizer = cls(self.parameters(), lr=default_lr if lr is None else lr)
-        held = {id(p) for group in getattr(self.optimizer, "param_groups", ()) for p in group["params"]}
+        groups = getattr(self.optimizer, "param_groups", ())
+        held = {id(p) for group in groups for p in group["params"]}
         missing = [name for name, p in self.named_parameters() if id(p) not in held]
         if held and missing:
             raise ValueError(f"{caller}: the optimizer does not hold {len(missing)} of the model's "
@@ -282,12 +286,13 @@ class Model:
                 raise ValueError(f"fit: validation_split must be in (0, 1) and needs arrays x, y "
                                  f"(got {validation_split!r} with a {type(x).__name__}); pass "
                                  "validation_data with a DataLoader")
-            split = math.ceil(len(x) * (1 - validation_split))  # Keras: the last samples are held out
+            split = math.ceil(len(x) * (1 - validation_split))     # Keras: the last ones held out
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
         val = validation_data
         if val is not None and not isinstance(val, DataLoader):
             if not isinstance(val, (tuple, list)) or len(val) != 2:
-                raise ValueError("fit: validation_data must be a pair (x_val, y_val) or a DataLoader")
+                raise ValueError("fit: validation_data must be a pair (x_val, y_val) or a "
+                                 "DataLoader")
             val = _loader(*val, batch_size, False, "fit (validation_data)")
         return _loader(x, y, batch_size, shuffle, "fit"), val
 
