@@ -157,10 +157,10 @@ def _short(logs):
     return {k: f"{v:.4g}" for k, v in (logs or {}).items()}
 
 
-def _better(mode, monitor):
+def _better(mode, monitor, caller):
     """The comparison for `mode` ('min', 'max' or 'auto': 'max' for accuracies, else 'min')."""
     if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        raise ValueError(f"{caller}: mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "max" or mode == "auto" and "acc" in monitor:
         return lambda current, best, delta=0.0: current > best + delta
     return lambda current, best, delta=0.0: current < best - delta
@@ -196,7 +196,8 @@ class ModelCheckpoint(Callback):
                              f"{save_freq!r}")
         self.path, self.monitor, self.save_best_only, self.save_freq = path, monitor, \
             save_best_only, save_freq
-        self._better, self.best, self._batches, self._epoch = _better(mode, monitor), None, 0, 0
+        self._better = _better(mode, monitor, "ModelCheckpoint")
+        self.best, self._batches, self._epoch = None, 0, 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -229,7 +230,8 @@ class EarlyStopping(Callback):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
-        self.restore_best_weights, self._better = restore_best_weights, _better(mode, monitor)
+        self.restore_best_weights = restore_best_weights
+        self._better = _better(mode, monitor, "EarlyStopping")
 
     def on_train_begin(self, logs=None):
         self.wait, self.best, self.best_epoch, self.best_weights = 0, None, None, None

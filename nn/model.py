@@ -156,7 +156,7 @@ class Model:
             self._restore(mg.load(resume_from), run)
         self._run, self.stop_training, self._interrupted = run, False, False
         callbacks = CallbackList([self.history, ProgressBar(epochs, len(train), verbose),
-                                  *callbacks], self)
+                                  *(callbacks or ())], self)
         callbacks.on_train_begin()
         try:
             with _stop_on_interrupt(self):

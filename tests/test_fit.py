@@ -203,6 +203,21 @@ def test_callbacks_fire_in_order():
                               ("train_end",)]
 
 
+def test_initial_epoch_numbers_the_epochs_and_checkpoint_paths_name_them(tmp_path):
+    x, y = blobs(20, seed=6)
+    recorder = Recorder()
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Dense(3))
+    model.compile("sgd", "cross_entropy")
+    path = os.path.join(tmp_path, "ckpt-{epoch:02d}-{loss:.1f}.npz")
+    history = model.fit(x, y, epochs=4, initial_epoch=2, callbacks=[recorder,
+                        nn.ModelCheckpoint(path)], verbose=0)
+    assert history.epoch == [2, 3]
+    assert [c[1] for c in recorder.calls if c[0] == "epoch_begin"] == [2, 3]
+    assert sorted(name[:8] for name in os.listdir(tmp_path)) == ["ckpt-03-", "ckpt-04-"]
+    assert model.fit(x, y, callbacks=None, verbose=0).epoch == [0]
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     x, y = blobs(30, seed=7)
     scripted = [1.0, 0.5, 0.7, 0.6, 0.1, 0.1]       # best at epoch 1, then two epochs without gain
@@ -516,6 +531,12 @@ def test_verbose_one_shows_a_progress_bar_and_zero_is_silent(capsys):
     assert "Epoch 2/2" in err and "4/4" in err and "loss=" in err and "accuracy=" in err
     model.fit(x, y, batch_size=5, epochs=1, verbose=2)
     assert capsys.readouterr().out.startswith("Epoch 1/1 - loss: ")
+
+
+def test_history_plot_says_how_to_get_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"History.plot needs matplotlib: pip install"):
+        nn.History().plot()
 
 
 def test_history_plot_writes_a_picture(tmp_path):
