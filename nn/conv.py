@@ -21,6 +21,8 @@ def _check_tensor(x, name, op, ndim=None, layout=""):
 
 def _pair(value, name, op, low=1):
     """An int or a pair of ints -> a pair, each at least `low`."""
+    if type(value) is int and value >= low:            # the common case, kept cheap
+        return value, value
     try:
         pair = tuple(map(operator.index, value)) if isinstance(value, (tuple, list)) else \
             (operator.index(value),) * 2
@@ -29,7 +31,6 @@ def _pair(value, name, op, low=1):
     if len(pair) != 2 or min(pair) < low:
         raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {low}, got {value!r}")
     return pair
-
 
 
 def _conv_padding(padding, kernel, dilation, stride, op):
@@ -47,6 +48,10 @@ def _conv_padding(padding, kernel, dilation, stride, op):
                          f"{padding!r}")
     ph, pw = _pair(padding, "padding", op, low=0)
     return (ph, ph), (pw, pw)
+
+
+def _shapes(x, weight):
+    return f"(input {x.shape}, weight {weight.shape})"
 
 
 @mg.scope("conv2d")
@@ -71,22 +76,23 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     _check_tensor(x, "input", "conv2d", 4, "(N, C, H, W)")
     _check_tensor(weight, "weight", "conv2d", 4, "(OC, C // groups, KH, KW)")
     (N, C, H, W), (OC, Cg, KH, KW) = x.shape, weight.shape
-    shapes = f"(input {x.shape}, weight {weight.shape})"
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
     if C != Cg * groups:
-        raise ValueError(f"conv2d: input has {C} channels, weight expects {Cg * groups} {shapes}")
+        raise ValueError(f"conv2d: input has {C} channels, weight expects {Cg * groups} "
+                         f"{_shapes(x, weight)}")
     if OC % groups:
-        raise ValueError(f"conv2d: {OC} output channels do not split into {groups} groups {shapes}")
+        raise ValueError(f"conv2d: {OC} output channels do not split into {groups} groups "
+                         f"{_shapes(x, weight)}")
     if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (OC,)):
         raise ValueError(f"conv2d: bias must have shape ({OC},), got "
-                         f"{getattr(bias, 'shape', type(bias).__name__)} {shapes}")
+                         f"{getattr(bias, 'shape', type(bias).__name__)} {_shapes(x, weight)}")
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     (top, bottom), (left, right) = _conv_padding(padding, (KH, KW), dilation, stride, "conv2d")
-    if any(d * (k - 1) + 1 > n for k, d, n in
-           zip((KH, KW), dilation, (H + top + bottom, W + left + right))):
+    padded = (H + top + bottom, W + left + right)
+    if dilation[0] * (KH - 1) >= padded[0] or dilation[1] * (KW - 1) >= padded[1]:
         raise ValueError(f"conv2d: kernel {(KH, KW)} with dilation {dilation} is larger than the "
-                         f"padded input {(H + top + bottom, W + left + right)} {shapes}")
+                         f"padded input {padded} {_shapes(x, weight)}")
     if top or bottom or left or right:
         x = x.pad(((0, 0), (0, 0), (top, bottom), (left, right)))
     if (KH, KW) == (1, 1) and stride == (1, 1):

@@ -1,4 +1,8 @@
 """nn.functional against PyTorch (values and gradients), finite differences, fast paths, errors."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from conftest import require
@@ -277,6 +281,13 @@ def test_activations_match_torch(torch, name, args, dtype):
           lambda t: getattr(torch.nn.functional, name)(t, *args), [x], dtype)
 
 
+def test_relu_at_zero_and_infinity_like_torch(torch):
+    x = np.array([-2.0, 0.0, 3.0, np.inf, -0.0])
+    check(torch, F.relu, torch.nn.functional.relu, [x])
+    check(torch, lambda t: F.leaky_relu(t, 0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1),
+          [x])
+
+
 def test_activations_gradcheck():
     x = mg.tensor(randn(3, 4) + 0.05, requires_grad=True)
     for fn in (F.relu, F.leaky_relu, F.sigmoid, F.tanh, lambda t: F.softmax(t, 0),
@@ -457,3 +468,28 @@ def test_loss_errors_name_shapes(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert message in str(info.value)
+
+
+def backend_settings(**env):
+    """(BLAS thread counts, keep_freed_memory result) in a fresh interpreter with `env` set."""
+    code = ("import threadpoolctl, minigrad.backend as B; "
+            "print([i['num_threads'] for i in threadpoolctl.threadpool_info() "
+            "if i['user_api'] == 'blas'], B.keep_freed_memory())")
+    clean = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True,
+                         text=True)
+    return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
+
+
+def test_backend_thread_default_and_override():
+    require("threadpoolctl")
+    assert backend_settings().startswith("[1]")                      # the measured default
+    n = min(2, os.cpu_count() or 1)
+    assert backend_settings(MINIGRAD_NUM_THREADS=str(n)).startswith(f"[{n}]")
+    assert "MINIGRAD_NUM_THREADS must be a whole number" in backend_settings(
+        MINIGRAD_NUM_THREADS="two")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
+def test_backend_keeps_freed_memory_on_glibc():
+    assert backend_settings().endswith("True")
