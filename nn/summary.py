@@ -72,11 +72,16 @@ def plot(model, input_shape=None, path=None, **draw_options):
     """The picture of Model.plot: viz.draw of one forward pass at module depth (one box per
     top-level layer, with its output shape and parameter count)."""
     from minigrad import viz
-    x, was_training = _dummy(model, input_shape, "plot"), model.training
-    model.eval()
+    x, was_training = _dummy(model, input_shape, "plot").requires_grad_(), model.training
+    model.eval()                    # x requires grad so the picture starts at the input's shape
     try:
         out = model(x)
     finally:
         model.train(was_training)
     draw_options.setdefault("depth", 2 if next(model.children(), None) is not None else 1)
+    draw_options.setdefault("inputs", {"input": x})
+    root = type(model).__name__           # viz paths are the module scopes: "Net/block1/conv"
+    draw_options.setdefault("module_label", {
+        "/".join([root] + name.split(".") if name else [root]):
+            f"{name or root} ({type(module).__name__})" for name, module in model.named_modules()})
     return viz.draw(out, path=path, **draw_options)

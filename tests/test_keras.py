@@ -167,7 +167,8 @@ def test_plot_draws_one_box_per_layer(tmp_path):
     model = seed_model()
     picture = model.plot((1, 28, 28), path=tmp_path / "model.svg")
     svg = (tmp_path / "model.svg").read_text()
-    for label in ("Sequential/0", "Sequential/1", "Sequential/2", "Sequential/3", "13,530"):
+    for label in ("0 (Conv2D)", "1 (MaxPooling2D)", "2 (Flatten)", "3 (Dense)", "13,530",
+                  "(1, 1, 28, 28)"):        # one box per layer, and the input at its own shape
         assert label in svg and label in picture.source
 
 
