@@ -7,7 +7,8 @@ from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import optim
 from .serialize import load, save
-from .tensor import Tensor, concatenate, matmul, maximum, minimum, stack, tensor, where
+from .functions import concatenate, matmul, maximum, minimum, stack, tensor, where
+from .tensor import Tensor
 from . import viz
 
 __version__ = "0.1.0"

@@ -1,12 +1,8 @@
 """Functions that make new tensors: constants, ranges and random draws."""
 from . import backend as B
 from .backend import xp
+from .functions import shape_args as _shape
 from .tensor import Tensor
-
-
-def _shape(shape):
-    """zeros(2, 3) and zeros((2, 3)) both mean shape (2, 3)."""
-    return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else tuple(shape)
 
 
 def _new(array, requires_grad):

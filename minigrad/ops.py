@@ -79,8 +79,8 @@ class Pow(Primitive):
         a, b = self.inputs
         ga = g * b * a ** (b - 1) if a.requires_grad else None
         gb = None
-        if b.requires_grad:                    # like torch: 0 where a == 0 and b >= 0
-            log_a = _const(xp.where((a.data == 0) & (b.data >= 0), 1, a.data).astype(a.dtype)).log()
+        if b.requires_grad:     # log(a), differentiable in a; like torch, 0 where a == 0 and b >= 0
+            log_a = (a + _const(((a.data == 0) & (b.data >= 0)).astype(a.dtype))).log()
             gb = g * self.output() * log_a
         return ga, gb
 

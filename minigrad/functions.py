@@ -1,0 +1,309 @@
+"""The op functions behind the Tensor methods: how operands are read (Python scalars, dtypes,
+broadcasting), the argument checks whose errors name the shapes, and the composites. Also the free
+functions of the API: mg.tensor, mg.matmul, mg.where, mg.maximum, mg.minimum, mg.concatenate and
+mg.stack.
+
+Each Tensor method with more to do than handing its operands to one primitive calls the function of
+the same name here, as DeZero's `Variable.reshape` calls `dezero.functions.reshape`.
+"""
+import math
+
+from . import autograd, ops
+from . import backend as B
+from .backend import xp
+from .tensor import Tensor
+
+
+# --- operands ---------------------------------------------------------------------------------------
+def unwrap(value, op):
+    """A Tensor's array, or `value` itself; objects of other array libraries are refused rather
+    than silently copied."""
+    if isinstance(value, Tensor):
+        return value.data
+    module = type(value).__module__.split(".")[0]
+    if module in ("torch", "cupy", "jax", "jaxlib", "tensorflow"):
+        raise TypeError(f"{op}: got a {module} {type(value).__name__}; minigrad runs on NumPy "
+                        "arrays on the CPU. Convert it first, e.g. with .cpu().numpy()")
+    return value
+
+
+def lift(value, like, op):
+    """A Python number or NumPy value as a Tensor. Numbers and 0-d NumPy values are weak, as Python
+    scalars are in PyTorch: they take `like`'s dtype (float32 stays float32), or the default float
+    or int dtype when they are of a higher kind (a float meeting an integer tensor)."""
+    if isinstance(value, (xp.ndarray, xp.generic)) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, int, float)):
+        kind = B.kind(type(value))
+        dtype = like.dtype if kind <= B.kind(like.dtype) else B.default_float if kind == 2 else \
+            B.default_int
+        return Tensor._wrap(xp.asarray(value, dtype))
+    if isinstance(value, Tensor):       # a subclass, such as nn.Parameter
+        return value
+    if isinstance(unwrap(value, op), xp.ndarray):
+        return Tensor._wrap(value)
+    raise TypeError(f"{op}: cannot combine a Tensor with a {type(value).__name__}")
+
+
+def promote(a, b):
+    """Cast a and b to one dtype, as PyTorch does: the higher kind wins (bool < int < float); within
+    a kind, a 0-d tensor does not widen a higher-dimensional one, and otherwise the wider wins."""
+    ka, kb = B.kind(a.dtype), B.kind(b.dtype)
+    if ka != kb:
+        dtype = a.dtype if ka > kb else b.dtype
+    elif (a.ndim == 0) != (b.ndim == 0):
+        dtype = b.dtype if a.ndim == 0 else a.dtype
+    else:
+        dtype = xp.result_type(a.dtype, b.dtype)
+    return a.astype(dtype), b.astype(dtype)
+
+
+def broadcast(a, b, op):
+    """Expand whichever operand needs a gradient to the common shape. A constant operand is left to
+    numpy's own broadcasting in forward: it needs no gradient, so the graph needs no Expand for it."""
+    sa, sb = a.data.shape, b.data.shape
+    try:
+        shape = sa if not sb else sb if not sa else xp.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {sa} and {sb} cannot be broadcast together") from None
+    grad = autograd.is_grad_enabled()
+    if sa != shape and (a._requires_grad and grad or sb != shape):
+        a = a.expand(shape)
+    if sb != shape and (b._requires_grad and grad or a.data.shape != shape):
+        b = b.expand(shape)
+    return a, b
+
+
+def binary(x, other, prim, reverse=False):
+    """x (a Tensor) combined with `other` by a binary primitive, after lifting, promoting and
+    broadcasting; `reverse` puts `other` on the left."""
+    if type(other) is not Tensor:
+        other = lift(other, x, prim.__name__.lower())
+    a, b = (other, x) if reverse else (x, other)
+    if a.data.dtype != b.data.dtype:
+        a, b = promote(a, b)
+    if a.data.shape != b.data.shape:
+        a, b = broadcast(a, b, prim.__name__.lower())
+    return prim.apply(a, b)
+
+
+def axes(axis, ndim, op):
+    """None, an int or a sequence of ints -> a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    given = (axis,) if isinstance(axis, (int, xp.integer)) else tuple(axis)
+    for ax in given:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions")
+    out = tuple(sorted(int(ax) % max(ndim, 1) for ax in given))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return out
+
+
+def shape_args(args):
+    """f(2, 3) and f((2, 3)) both mean the shape (2, 3)."""
+    return tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else tuple(args)
+
+
+# --- composites --------------------------------------------------------------------------------------
+def mean(x, axis, keepdims):
+    axis = axes(axis, x.ndim, "mean")
+    return x.sum(axis, keepdims) / math.prod(x.shape[ax] for ax in axis)
+
+
+def var(x, axis, keepdims, correction):
+    """Variance with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
+    axis = axes(axis, x.ndim, "var")
+    d = x - x.mean(axis, keepdims=True)
+    return (d * d).sum(axis, keepdims) / max(math.prod(x.shape[ax] for ax in axis) - correction, 0)
+
+
+def _shift(x, axis):
+    """The detached maximum over `axis` (kept): subtracting it keeps exp from overflowing. It is
+    clipped to the lowest finite value, so rows of -inf stay -inf instead of becoming nan."""
+    return x.detach().max(axis, keepdims=True).maximum(-xp.finfo(x.dtype).max)
+
+
+def logsumexp(x, axis, keepdims):
+    axis = axes(axis, x.ndim, "logsumexp")
+    m = _shift(x, axis)
+    out = (x - m).exp().sum(axis, keepdims=True).log() + m
+    return out if keepdims else out.squeeze(axis)
+
+
+def softmax(x, axis):
+    e = (x - _shift(x, axis)).exp()
+    return e / e.sum(axis, keepdims=True)
+
+
+def log_softmax(x, axis):
+    """(x - max) - log(sum(exp(x - max))): shifting first keeps the result exact for large logits
+    (x - logsumexp(x) would round logsumexp at the magnitude of x)."""
+    shifted = x - _shift(x, axis)
+    return shifted - shifted.exp().sum(axis, keepdims=True).log()
+
+
+# --- shape and indexing -----------------------------------------------------------------------------
+def reshape(x, shape):
+    if shape == x.shape:
+        return x
+    try:
+        return ops.Reshape.apply(x, shape=shape)
+    except (ValueError, TypeError):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                         f"into {shape}") from None
+
+
+def squeeze(x, axis):
+    axis = tuple(i for i, n in enumerate(x.shape) if n == 1) if axis is None else \
+        axes(axis, x.ndim, "squeeze")
+    if any(x.shape[ax] != 1 for ax in axis):
+        raise ValueError(f"squeeze: axes {axis} of shape {x.shape} are not all of size 1")
+    return x.reshape([n for i, n in enumerate(x.shape) if i not in axis])
+
+
+def transpose(x, order):
+    """Permute axes with NumPy semantics: an empty `order` reverses them all."""
+    order = order or tuple(reversed(range(x.ndim)))
+    if sorted(a % max(x.ndim, 1) for a in order) != list(range(x.ndim)):
+        raise ValueError(f"transpose: {order} is not a permutation of the axes of shape {x.shape}")
+    order = tuple(a % x.ndim for a in order)
+    return x if order == tuple(range(x.ndim)) else ops.Permute.apply(x, axes=order)
+
+
+def expand(x, shape):
+    if shape == x.shape:
+        return x
+    try:
+        return ops.Expand.apply(x, shape=shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+
+
+def pad(x, pad_width, value):
+    widths = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (x.ndim, 2)).tolist()
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError(f"pad: widths must be non-negative, got {pad_width}")
+    return ops.Pad.apply(x, widths=tuple(map(tuple, widths)), value=value)
+
+
+def sliding_window(x, window_shape, axis, stride, dilation):
+    axis = tuple(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis))
+    size, stride, dilation = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * len(axis)
+                              for v in (window_shape, stride, dilation))
+    for ax, k, s, d in zip(axis, size, stride, dilation):
+        if k < 1 or s < 1 or d < 1 or d * (k - 1) + 1 > x.shape[ax]:
+            raise ValueError(f"sliding_window: window {k} (dilation {d}, stride {s}) does not fit "
+                             f"axis {ax} of shape {x.shape}")
+    return ops.Windows.apply(x, axes=axis, size=size, stride=stride, dilation=dilation)
+
+
+def index_key(key):
+    """An index key as a tuple, with Tensors and lists turned into arrays."""
+    return tuple(xp.asarray(k) if isinstance(k, list) else unwrap(k, "getitem")
+                 for k in (key if isinstance(key, tuple) else (key,)))
+
+
+def getitem(x, key):
+    try:
+        return ops.Index.apply(x, key=index_key(key))    # numpy checks the key before a node exists
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (tensor of shape {x.shape})") from None
+
+
+def take_along_axis(x, indices, axis):
+    """numpy.take_along_axis (torch.take_along_dim): `indices` along `axis`, broadcast elsewhere."""
+    idx = xp.asarray(unwrap(indices, "take_along_axis"))
+    if idx.ndim != x.ndim or idx.dtype.kind not in "iu":
+        raise ValueError(f"take_along_axis: indices {idx.shape} {idx.dtype} must be integers with "
+                         f"the same number of dimensions as the tensor {x.shape}")
+    axis = axis % x.ndim
+    try:
+        idx = xp.broadcast_to(idx, x.shape[:axis] + idx.shape[axis:axis + 1] + x.shape[axis + 1:])
+        grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
+        return ops.Index.apply(x, key=tuple(idx if i == axis else g for i, g in enumerate(grid)))
+    except (IndexError, ValueError) as e:
+        raise type(e)(f"take_along_axis: {e} (tensor {x.shape}, indices {idx.shape})") from None
+
+
+# --- the free functions of the API -------------------------------------------------------------------
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """A new tensor holding a copy of `data`. Python floats become float32; arrays keep their dtype."""
+    data = unwrap(data, "tensor")
+    return Tensor(xp.array(data, dtype=dtype) if isinstance(data, xp.ndarray) else data,
+                  requires_grad=requires_grad, dtype=dtype)
+
+
+def matmul(a, b) -> Tensor:
+    """a @ b with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims broadcast."""
+    a = a if isinstance(a, Tensor) else lift(a, b, "matmul")
+    b = b if isinstance(b, Tensor) else lift(b, a, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, got {a.shape} and "
+                         f"{b.shape}; use * for scalars")
+    if a.shape[-1] != b.shape[max(b.ndim - 2, 0)]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} disagree on the inner size "
+                         f"({a.shape[-1]} vs {b.shape[max(b.ndim - 2, 0)]})")
+    try:
+        lead = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the batch dimensions of {a.shape} and {b.shape} cannot be "
+                         "broadcast together") from None
+    if a.dtype != b.dtype:
+        a, b = promote(a, b)
+    a2 = a.reshape(1, -1) if a.ndim == 1 else a
+    b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+    out = ops.MatMul.apply(a2.expand(lead + a2.shape[-2:]), b2.expand(lead + b2.shape[-2:]))
+    if a.ndim == 1 or b.ndim == 1:
+        out = out.reshape(out.shape[:-2] + out.shape[-2:][a.ndim == 1: 2 - (b.ndim == 1)])
+    return out
+
+
+def where(cond, a, b) -> Tensor:
+    """Elementwise `a` where `cond` else `b`; the gradient flows to the chosen side only."""
+    cond = xp.asarray(unwrap(cond, "where"))
+    if cond.dtype != xp.bool_:
+        raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
+    if not isinstance(a, Tensor):
+        a = lift(a, b, "where") if isinstance(b, Tensor) else tensor(a)
+    b = b if isinstance(b, Tensor) else lift(b, a, "where")
+    if a.dtype != b.dtype:
+        a, b = promote(a, b)
+    try:
+        shape = xp.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
+    return ops.Where.apply(a.expand(shape), b.expand(shape), cond=xp.broadcast_to(cond, shape))
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum; ties split the gradient evenly."""
+    return a.maximum(b) if isinstance(a, Tensor) else lift(a, b, "maximum").maximum(b)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum; ties split the gradient evenly."""
+    return a.minimum(b) if isinstance(a, Tensor) else lift(a, b, "minimum").minimum(b)
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate: needs at least one tensor")
+    axis = axes(axis, tensors[0].ndim, "concatenate")[0]
+    if len({t.shape[:axis] + (None,) + t.shape[axis + 1:] for t in tensors}) > 1:
+        raise ValueError(f"concatenate: shapes {[t.shape for t in tensors]} differ outside axis "
+                         f"{axis}")
+    dtype = xp.result_type(*[t.dtype for t in tensors])
+    return ops.Concat.apply(*[t.astype(dtype) for t in tensors], axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new axis."""
+    tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    if len({t.shape for t in tensors}) != 1:
+        raise ValueError(f"stack: all tensors must have one shape, got {[t.shape for t in tensors]}")
+    return concatenate([t.unsqueeze(axis) for t in tensors], axis)
