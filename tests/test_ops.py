@@ -1,0 +1,251 @@
+"""Every public op, through one set of checks driven by tests/op_registry.py.
+
+Forward against NumPy; backward against float64 finite differences (gradcheck and gradgradcheck)
+on 0-d, size-1, broadcast and zero-size shapes; forward and backward against PyTorch on
+hypothesis-generated shapes; the bad inputs and their messages; structural properties of the
+gradients; the tie rule of max/min/maximum/minimum.
+"""
+import os
+import re
+
+import numpy as np
+import pytest
+from conftest import require
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from op_registry import NOT_OPS, OPS, make_inputs, public_api
+
+import minigrad as mg
+
+GRAD_OPS = [op for op in OPS if op.grad]
+CASES = [(op, shapes) for op in OPS for shapes in op.shapes]
+GRAD_CASES = [(op, shapes) for op, shapes in CASES if op.grad]
+ERRORS = [(op, i) for op in OPS for i in range(len(op.errors))]
+ORACLE = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def case_id(case):
+    op, shapes = case
+    return f"{op.name}-{'-'.join(str(s).replace(' ', '') for s in shapes)}"
+
+
+def tensors(arrays, requires_grad):
+    return [mg.tensor(a, requires_grad=requires_grad) for a in arrays]
+
+
+def weights(shape, dtype=np.float64, seed=1):
+    """A fixed random upstream gradient: an all-ones one would hide misplaced gradients."""
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def grads_of(op, arrays, upstream=None, dtype=np.float64):
+    """Output and input gradients of op at `arrays` for a given upstream gradient."""
+    xs = tensors([a.astype(dtype) for a in arrays], True)
+    out = op.fn(*xs)
+    g = weights(out.shape, out.dtype) if upstream is None else upstream(out)
+    grads = mg.grad(out, xs, grad_outputs=mg.tensor(g), allow_unused=True)
+    return out, xs, grads
+
+
+# --- coverage -----------------------------------------------------------------------------------
+def test_registry_covers_the_public_api():
+    covered = {name for op in OPS for name in op.covers} | set(NOT_OPS)
+    missing = sorted(public_api() - covered)
+    assert not missing, f"public names without a registry entry (tests/op_registry.py): {missing}"
+    stale = sorted(covered - public_api())
+    assert not stale, f"registry entries for names that are not public: {stale}"
+
+
+def test_registry_names_are_unique_and_every_entry_has_samples():
+    assert len({op.name for op in OPS}) == len(OPS)
+    for op in OPS:
+        assert op.shapes and op.hyp is not None, op.name
+        assert op.ref is not None and op.torch is not None, op.name
+
+
+def test_non_ops_point_at_existing_tests():
+    here = os.path.dirname(__file__)
+    for name, where in NOT_OPS.items():
+        path, _, test = where.partition("::")
+        source = open(os.path.join(here, path)).read()
+        if test:
+            assert re.search(rf"^def {test}\(", source, re.M), f"{name}: {where} does not exist"
+
+
+# --- forward against NumPy ----------------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_forward_matches_numpy(case):
+    op, shapes = case
+    arrays = make_inputs(shapes, op.domain)
+    xs = tensors(arrays, op.grad)
+    out = op.fn(*xs)
+    expected = np.asarray(op.ref(*[a.copy() for a in arrays]))
+    assert isinstance(out, mg.Tensor)
+    assert out.shape == expected.shape, f"{op.name}: shape {out.shape}, numpy {expected.shape}"
+    assert out.dtype == (op.out_dtype or expected.dtype), f"{op.name}: dtype {out.dtype}"
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+    if op.inplace:
+        assert out is xs[0], f"{op.name} must return the tensor it updated"
+
+
+# --- backward against finite differences ------------------------------------------------------
+@pytest.mark.parametrize("case", GRAD_CASES, ids=case_id)
+def test_gradcheck(case):
+    op, shapes = case
+    xs = tensors(make_inputs(shapes, op.domain), True)
+    atol = 1e-5 if op.fd_eps <= 1e-6 else 1e-3
+    assert mg.gradcheck(op.fn, xs, eps=op.fd_eps, atol=atol)
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=case_id)
+def test_gradgradcheck(case):
+    op, shapes = case
+    xs = tensors(make_inputs(shapes, op.domain, seed=3), True)
+    atol = 1e-5 if op.fd_eps <= 1e-6 else 1e-3
+    assert mg.gradgradcheck(op.fn, xs, eps=op.fd_eps, atol=atol)
+
+
+# --- against PyTorch on hypothesis-generated shapes -------------------------------------------
+@pytest.fixture(scope="module")
+def torch():
+    return require("torch")
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+@ORACLE
+@given(data=st.data())
+def test_matches_torch(torch, op, data):
+    shapes = data.draw(op.hyp, label="shapes")
+    arrays = make_inputs(shapes, op.domain, seed=data.draw(st.integers(0, 2**16), label="seed"))
+    xm = tensors(arrays, op.grad)
+    xt = [torch.tensor(a, requires_grad=op.grad) for a in arrays]
+    out_m, out_t = op.fn(*xm), op.torch(*xt)
+    tol = dict(rtol=1e-6, atol=1e-7) if out_m.dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    assert out_m.shape == tuple(out_t.shape), f"{op.name}: {out_m.shape} vs torch {out_t.shape}"
+    np.testing.assert_allclose(out_m.numpy(), out_t.detach().numpy(), **tol)
+    if not op.grad:
+        return
+    w = weights(out_m.shape)
+    out_m.backward(mg.tensor(w))
+    out_t.backward(torch.tensor(w).to(out_t.dtype))
+    for i, (m, t) in enumerate(zip(xm, xt)):
+        expected = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
+        actual = np.zeros(m.shape) if m.grad is None else m.grad.numpy()
+        np.testing.assert_allclose(actual, expected, rtol=1e-8, atol=1e-10,
+                                   err_msg=f"{op.name}: gradient of input {i}, shapes {shapes}")
+
+
+# --- bad inputs ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("entry", ERRORS, ids=lambda e: f"{e[0].name}-{e[1]}")
+def test_bad_input_message(entry):
+    op, i = entry
+    thunk, exc, words = op.errors[i]
+    with pytest.raises(exc) as info:
+        thunk()
+    for word in words:
+        assert word in str(info.value), f"{op.name}: {word!r} not in {str(info.value)!r}"
+
+
+# --- structural properties ------------------------------------------------------------------------
+@pytest.mark.parametrize("op", GRAD_OPS, ids=str)
+def test_zero_upstream_gives_zero_gradients(op):
+    for shapes in op.shapes:
+        _, _, grads = grads_of(op, make_inputs(shapes, op.domain),
+                               upstream=lambda out: np.zeros(out.shape, out.dtype))
+        for g in grads:
+            assert g is None or not np.any(g.numpy()), f"{op.name} {shapes}"
+
+
+@pytest.mark.parametrize("op", GRAD_OPS, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradient_has_input_shape_and_dtype(op, dtype):
+    for shapes in op.shapes:
+        _, xs, grads = grads_of(op, make_inputs(shapes, op.domain), dtype=dtype)
+        for x, g in zip(xs, grads):
+            if g is not None:
+                assert (g.shape, g.dtype) == (x.shape, x.dtype), f"{op.name} {shapes}"
+
+
+@pytest.mark.parametrize("op", GRAD_OPS, ids=str)
+def test_backward_twice_is_bit_identical(op):
+    for shapes in op.shapes:
+        arrays = make_inputs(shapes, op.domain)
+        out1, _, grads1 = grads_of(op, arrays)
+        out2, xs, grads2 = grads_of(op, arrays)
+        assert np.array_equal(out1.numpy(), out2.numpy())
+        # and through one retained graph, twice
+        out = op.fn(*xs)
+        w = mg.tensor(weights(out.shape, out.dtype))
+        again = [mg.grad(out, xs, w, retain_graph=True, allow_unused=True) for _ in range(2)]
+        for a, b, c, d in zip(grads1, grads2, *again):
+            pairs = [(a, b), (a, c), (c, d)]
+            for p, q in pairs:
+                assert (p is None) == (q is None), f"{op.name} {shapes}"
+                assert p is None or np.array_equal(p.numpy(), q.numpy()), f"{op.name} {shapes}"
+
+
+# --- the tie rule: tied maxima and minima share the gradient evenly, as in PyTorch ----------------
+TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, 2.0, 0.5], [-1.0, -1.0, 4.0, -1.0]])
+
+
+@pytest.mark.parametrize("reduce", [
+    ("max", lambda x: x.max(), lambda x: x.amax()),
+    ("max_axis1", lambda x: x.max(1), lambda x: x.amax(1)),
+    ("max_axis0_keepdims", lambda x: x.max(0, keepdims=True), lambda x: x.amax(0, keepdim=True)),
+    ("min", lambda x: x.min(), lambda x: x.amin()),
+    ("min_axis1", lambda x: x.min(1), lambda x: x.amin(1)),
+    ("maximum", lambda x: x.maximum(x[:, :1]), lambda x: x.maximum(x[:, :1])),
+    ("minimum", lambda x: x.minimum(x[:1]), lambda x: x.minimum(x[:1])),
+    ("mg.maximum", lambda x: mg.maximum(2.0, x), lambda x: x.maximum(x.new_full(x.shape, 2.0))),
+    ("mg.minimum", lambda x: mg.minimum(x, -1.0), lambda x: x.minimum(x.new_full(x.shape, -1.0))),
+], ids=lambda r: r[0])
+def test_ties_split_the_gradient_evenly_like_torch(torch, reduce):
+    _, fn_mg, fn_torch = reduce
+    xm = mg.tensor(TIES, requires_grad=True)
+    xt = torch.tensor(TIES, requires_grad=True)
+    out_m, out_t = fn_mg(xm), fn_torch(xt)
+    np.testing.assert_array_equal(out_m.numpy(), out_t.detach().numpy())
+    w = weights(out_m.shape)
+    out_m.backward(mg.tensor(w))
+    out_t.backward(torch.tensor(w))
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_tie_rule_in_numbers():
+    """Two tied maxima get half each; three tied get a third each."""
+    x = mg.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5]
+    y = mg.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    y.min().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [1 / 3] * 3)
+    a, b = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([1.0, 1.0], requires_grad=True)
+    mg.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0] and b.grad.tolist() == [0.5, 0.0]
+
+
+# --- primitive-specific properties that the generic checks cannot see ----------------------------
+def test_repeated_indices_accumulate():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_sliding_window_is_a_view_and_its_gradient_counts_overlaps():
+    x = mg.tensor(np.arange(6.0), requires_grad=True)
+    w = x.sliding_window(3, 0)
+    assert w.shape == (4, 3) and np.shares_memory(w.numpy(), x.numpy())
+    w.sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0, 3.0, 2.0, 1.0]
+
+
+def test_sliding_window_backward_loops_over_offsets_not_add_at():
+    """The window adjoint adds one strided slice per window offset; np.add.at is not used."""
+    import inspect
+
+    import minigrad.ops as ops_module
+    assert "add.at" not in inspect.getsource(ops_module.WindowsAdd)
+    x = mg.tensor(np.arange(20.0).reshape(4, 5), requires_grad=True)
+    x.sliding_window((2, 2), (0, 1), stride=2).sum().backward()
+    assert x.grad.tolist() == [[1.0] * 4 + [0.0]] * 4
