@@ -6,7 +6,7 @@ torch.set_num_threads. Runs are interleaved, so a burst of load from other proce
 frameworks alike; the best and the median of the runs are printed with their ratios.
 
     python benchmarks/bench_conv.py                     # threads 1 and 2, 20 runs each
-    python benchmarks/bench_conv.py --threads 2 --repeats 50 --no-input-grad
+    python benchmarks/bench_conv.py --threads 1 --repeats 50 --cpu-time --no-input-grad
 """
 import argparse
 import os

@@ -13,7 +13,7 @@ amount of array memory minigrad holds during one step (tracemalloc), and the pro
 resident size at the end (both frameworks).
 
     python benchmarks/bench_models.py                       # threads 1 and 2
-    python benchmarks/bench_models.py --threads 1 --repeats 10 --steps 1000
+    python benchmarks/bench_models.py --threads 1 --repeats 10 --steps 1000 --cpu-time
 """
 import argparse
 import os
@@ -146,14 +146,18 @@ def main():
     parser.add_argument("--threads", default="1,2", help="thread settings to try (default 1,2)")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs of each workload")
     parser.add_argument("--steps", type=int, default=1000, help="seed-CNN steps per run")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process's CPU clock instead of the wall clock: "
+                             "steadier on a loaded machine, and fair only with 1 thread")
     args = parser.parse_args()
+    clock = time.process_time if args.cpu_time else time.perf_counter
     try:
         import torch
     except ImportError:
         torch = None
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'missing'}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; minigrad default BLAS: "
-          f"{blas_info()}")
+          f"{blas_info()}; clock: {'process CPU time' if args.cpu_time else 'wall'}")
     for threads in [int(t) for t in args.threads.split(",")]:
         backend.set_num_threads(threads)
         if torch:
@@ -166,10 +170,10 @@ def main():
             times = [[] for _ in pair]
             for round_ in range(args.repeats + 1):      # round 0 warms up
                 for t, run in zip(times, pair):
-                    start = time.perf_counter()
+                    start = clock()
                     run()
                     if round_:
-                        t.append(time.perf_counter() - start)
+                        t.append(clock() - start)
             best = [min(t) for t in times]
             med = [statistics.median(t) for t in times]
             if name == "seed-cnn":

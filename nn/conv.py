@@ -127,7 +127,6 @@ def _conv2d_1x1(x, w, groups):
     return y.reshape(N, OC, H, W)
 
 
-
 def _pool_args(x, kernel_size, stride, padding, dilation, op):
     _check_tensor(x, "input", op, 4, "(N, C, H, W)")
     kernel = _pair(kernel_size, "kernel_size", op)

@@ -31,7 +31,6 @@ def _same_shape(input, target, op):
         raise ValueError(f"{op}: target has shape {target.shape} but input has shape {input.shape}")
 
 
-
 @mg.scope("linear")
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """(..., I) @ (O, I).T + (O,) -> (..., O), weight laid out as in PyTorch."""
@@ -86,7 +85,6 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """x - logsumexp(x) along `dim`, computed stably."""
     return x.log_softmax(dim)
-
 
 
 @mg.scope("batch_norm")
@@ -146,7 +144,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x * 0.0
     keep = (mg.rand_like(x) >= p).astype(x.dtype) * (1.0 / (1.0 - p))     # a constant mask
     return x * keep
-
 
 
 def _target_distribution(input, target, label_smoothing, op):
@@ -229,7 +226,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
     The gradient in p is PyTorch's (p - t) / max(p (1 - p), 1e-12): the plain derivative where
     p (1 - p) >= 1e-12, and (p - t) / 1e-12 at the saturated ends, where the clamped logs are
-    flat; a zero-valued quadratic term supplies that slope there.
+    flat; a zero-valued quadratic term supplies that slope there. The gradient in t uses the
+    clamped logs, so it stays finite where PyTorch's is infinite (p at 0 or 1).
     """
     _same_shape(input, target, "binary_cross_entropy")
     _check_reduction(reduction, "binary_cross_entropy")
