@@ -106,6 +106,15 @@ def test_conv2d_gradcheck():
                         [x, w, b])
 
 
+def test_second_derivatives_of_conv_pool_and_loss():
+    x = mg.tensor(randn(1, 2, 4, 4), requires_grad=True)
+    w = mg.tensor(randn(2, 2, 2, 2, seed=1), requires_grad=True)
+    t = mg.tensor([1, 0])
+    assert mg.gradgradcheck(lambda x, w: F.cross_entropy(
+        F.max_pool2d(F.conv2d(x, w, padding=1), 2, 1).reshape(2, -1), t, label_smoothing=0.1),
+        [x, w])
+
+
 def test_conv2d_random_direction_check():
     """A bigger convolution: the gradient along a random direction against the central
     difference along it (two forward passes instead of one per element)."""
