@@ -94,7 +94,7 @@ def main():
     ok = abs(gap) <= opts.tolerance
     print(f"gap {gap:+.2f} points (tolerance {opts.tolerance}): {'OK' if ok else 'TOO LARGE'}")
     print(f"time per seed: minigrad {sum(r[3] for r in rows) / len(rows):.0f} s, PyTorch "
-          f"{sum(r[4] for r in rows) / len(rows):.0f} s ({opts.threads} threads)")
+          f"{sum(r[4] for r in rows) / len(rows):.0f} s (PyTorch threads: {opts.threads})")
     sys.exit(0 if ok else 1)
 
 

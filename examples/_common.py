@@ -242,7 +242,7 @@ class Run:
             steps, losses = zip(*log.curve)
             left.plot(steps, losses)
         left.set(xlabel="iteration" if x == "iteration" else "step", ylabel="training loss",
-                 title=f"{title}: loss")
+                 yscale="log", title=f"{title}: loss")
         epochs = [r[x] for r in log.epochs]
         right.plot(epochs, [100 * r["train_acc"] for r in log.epochs], "o-", label="train")
         if log.epochs and metric in log.epochs[0]:
