@@ -1,8 +1,8 @@
 """The reverse-mode engine: recording primitives into a graph and walking it backwards.
 
-Each Tensor made by a primitive keeps that primitive as `_ctx`; the primitive keeps its input Tensors
-while a gradient may still be needed. Outputs are referenced weakly, so a graph holds no reference
-cycles and is freed by reference counting alone as soon as nothing points at its outputs.
+Each Tensor made by a primitive keeps that primitive as `_ctx`; the primitive keeps its input
+Tensors while a gradient may still be needed. Outputs are referenced weakly, so a graph holds no
+reference cycles and is freed by reference counting alone as soon as nothing points at its outputs.
 """
 import contextlib
 import itertools
@@ -90,7 +90,8 @@ def bump_version(t):
 
 
 def _topological_order(roots):
-    """Tensors that need a gradient, each after all of its inputs (iterative: no recursion limit)."""
+    """Tensors that need a gradient, each after all of its inputs (iterative: no recursion
+    limit)."""
     order, seen, stack = [], set(), [(r, False) for r in roots]
     while stack:
         t, expanded = stack.pop()
@@ -111,11 +112,12 @@ def _check_node(op):
     name = type(op).__name__
     if op.inputs is None:
         raise RuntimeError(f"backward: the graph through {name} was already freed by an earlier "
-                           "backward; pass retain_graph=True to that backward to go through it again")
+                           "backward; pass retain_graph=True to that backward to go through it "
+                           "again")
     for x in op.inputs:
         if x._version > op.stamp:
-            raise RuntimeError(f"backward: an input of {name} (shape {x.shape}) was modified in place "
-                               "after it was used, so its gradient would be wrong")
+            raise RuntimeError(f"backward: an input of {name} (shape {x.shape}) was modified in "
+                               "place after it was used, so its gradient would be wrong")
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
@@ -144,8 +146,8 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 if gx is None or not x._requires_grad:
                     continue
                 if gx.data.shape != x.data.shape or gx.data.dtype != x.data.dtype:
-                    raise AssertionError(f"backward of {type(op).__name__} gave a gradient {gx.shape} "
-                                         f"{gx.dtype} for an input {x.shape} {x.dtype}")
+                    raise AssertionError(f"backward of {type(op).__name__} gave a gradient "
+                                         f"{gx.shape} {gx.dtype} for an input {x.shape} {x.dtype}")
                 grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
             if not retain_graph:
                 op.__dict__.clear()     # drops inputs, saved output and buffers: the graph is freed
@@ -157,12 +159,12 @@ def _seed(out, gradient, caller):
     if not isinstance(out, _t.Tensor):
         raise TypeError(f"{caller}: the output is a {type(out).__name__}, not a Tensor")
     if not out._requires_grad:
-        raise RuntimeError(f"{caller}: the output (shape {out.shape}) does not require grad: it was "
-                           "computed under no_grad or from tensors none of which requires grad")
+        raise RuntimeError(f"{caller}: the output (shape {out.shape}) does not require grad: it "
+                           "was computed under no_grad or from tensors none of which requires grad")
     if gradient is None:
         if out.size != 1:
-            raise RuntimeError(f"{caller}: output has shape {out.shape}; reduce it to a scalar (e.g. "
-                               f".sum()) or pass a gradient of shape {out.shape}")
+            raise RuntimeError(f"{caller}: output has shape {out.shape}; reduce it to a scalar "
+                               f"(e.g. .sum()) or pass a gradient of shape {out.shape}")
         return _t.Tensor._wrap(xp.ones(out.shape, out.dtype))
     g = gradient if isinstance(gradient, _t.Tensor) else _t.Tensor(gradient)
     if g.shape != out.shape:
@@ -179,8 +181,8 @@ def backward(tensor, gradient=None, retain_graph=False, create_graph=False):
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
-    """Gradients of `outputs` with respect to `inputs`, returned as a tuple (nothing accumulates into
-    .grad). With create_graph=True the gradients are themselves differentiable."""
+    """Gradients of `outputs` with respect to `inputs`, returned as a tuple (nothing accumulates
+    into .grad). With create_graph=True the gradients are themselves differentiable."""
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if grad_outputs is None:
@@ -202,4 +204,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(captured.get(id(x)) for x in inputs)
 
 
-from . import tensor as _t  # noqa: E402  (tensor imports this module; bound last to break the cycle)
+from . import tensor as _t  # noqa: E402  (circular: bound after all that tensor.py uses)

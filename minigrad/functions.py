@@ -14,7 +14,6 @@ from .backend import xp
 from .tensor import Tensor
 
 
-# --- operands ---------------------------------------------------------------------------------------
 def unwrap(value, op):
     """A Tensor's array, or `value` itself; objects of other array libraries are refused rather
     than silently copied."""
@@ -34,9 +33,9 @@ def lift(value, like, op):
     if isinstance(value, (xp.ndarray, xp.generic)) and value.ndim == 0:
         value = value.item()
     if isinstance(value, (bool, int, float)):
-        kind = B.kind(type(value))
-        dtype = like.dtype if kind <= B.kind(like.dtype) else B.default_float if kind == 2 else \
-            B.default_int
+        dtype = like.data.dtype         # a float tensor takes any Python number as it is
+        if dtype.kind != "f" and B.kind(type(value)) > B.kind(dtype):
+            dtype = B.default_float if isinstance(value, float) else B.default_int
         return Tensor._wrap(xp.asarray(value, dtype))
     if isinstance(value, Tensor):       # a subclass, such as nn.Parameter
         return value
@@ -59,8 +58,8 @@ def promote(a, b):
 
 
 def broadcast(a, b, op):
-    """Expand whichever operand needs a gradient to the common shape. A constant operand is left to
-    numpy's own broadcasting in forward: it needs no gradient, so the graph needs no Expand for it."""
+    """Expand whichever operand needs a gradient to the common shape. A constant operand is left
+    to numpy's own broadcasting in forward: it needs no gradient, so the graph needs no Expand."""
     sa, sb = a.data.shape, b.data.shape
     try:
         shape = sa if not sb else sb if not sa else xp.broadcast_shapes(sa, sb)
@@ -106,7 +105,6 @@ def shape_args(args):
     return tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else tuple(args)
 
 
-# --- composites --------------------------------------------------------------------------------------
 def mean(x, axis, keepdims):
     axis = axes(axis, x.ndim, "mean")
     return x.sum(axis, keepdims) / math.prod(x.shape[ax] for ax in axis)
@@ -144,7 +142,6 @@ def log_softmax(x, axis):
     return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
 
-# --- shape and indexing -----------------------------------------------------------------------------
 def reshape(x, shape):
     if shape == x.shape:
         return x
@@ -227,9 +224,9 @@ def take_along_axis(x, indices, axis):
         raise type(e)(f"take_along_axis: {e} (tensor {x.shape}, indices {idx.shape})") from None
 
 
-# --- the free functions of the API -------------------------------------------------------------------
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """A new tensor holding a copy of `data`. Python floats become float32; arrays keep their dtype."""
+    """A new tensor holding a copy of `data`. Python floats become float32; arrays keep their
+    dtype."""
     data = unwrap(data, "tensor")
     return Tensor(xp.array(data, dtype=dtype) if isinstance(data, xp.ndarray) else data,
                   requires_grad=requires_grad, dtype=dtype)
@@ -305,5 +302,6 @@ def stack(tensors, axis: int = 0) -> Tensor:
     """Join equally shaped tensors along a new axis."""
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if len({t.shape for t in tensors}) != 1:
-        raise ValueError(f"stack: all tensors must have one shape, got {[t.shape for t in tensors]}")
+        raise ValueError(f"stack: all tensors must have one shape, got "
+                         f"{[t.shape for t in tensors]}")
     return concatenate([t.unsqueeze(axis) for t in tensors], axis)

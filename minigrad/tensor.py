@@ -50,10 +50,11 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool):
         if value and not B.is_float(self.dtype):
-            raise TypeError(f"requires_grad: only floating-point tensors can require grad; this one "
-                            f"is {self.dtype}. Convert it first, e.g. x.astype(mg.float32)")
+            raise TypeError(f"requires_grad: only floating-point tensors can require grad; this "
+                            f"one is {self.dtype}. Convert it first, e.g. x.astype(mg.float32)")
         if not value and self._ctx is not None:
-            raise RuntimeError("requires_grad: cannot turn it off on a non-leaf tensor; use detach()")
+            raise RuntimeError("requires_grad: cannot turn it off on a non-leaf tensor; use "
+                               "detach()")
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -73,13 +74,13 @@ class Tensor:
         """The same data, cut from the graph."""
         return Tensor._wrap(self.data)
 
-    # --- conversions ------------------------------------------------------------------------------
     def numpy(self):
         return self.data
 
     def item(self):
         if self.size != 1:
-            raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors convert")
+            raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors "
+                             "convert")
         return self.data.item()
 
     def tolist(self):
@@ -116,7 +117,6 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
-    # --- elementwise (operands broadcast and promote as in F.binary) -----------------------------
     __add__ = lambda self, o: F.binary(self, o, ops.Add)
     __radd__ = lambda self, o: F.binary(self, o, ops.Add, True)
     __sub__ = lambda self, o: F.binary(self, o, ops.Sub)
@@ -176,7 +176,6 @@ class Tensor:
     def double(self) -> "Tensor":
         return self.astype(B.float64)
 
-    # --- comparisons: boolean results, no gradient -----------------------------------------------
     def _compare(self, other, fn):
         other = F.unwrap(other, "compare")
         try:
@@ -207,7 +206,6 @@ class Tensor:
     def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor._wrap(xp.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
 
-    # --- reductions -----------------------------------------------------------------------------
     def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
         return ops.Sum.apply(self, axis=F.axes(axis, self.ndim, "sum"), keepdims=keepdims)
 
@@ -239,7 +237,6 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> "Tensor":
         return F.log_softmax(self, axis)
 
-    # --- shape and indexing ---------------------------------------------------------------------
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
@@ -286,14 +283,16 @@ class Tensor:
         return F.getitem(self, key)
 
     def take_along_axis(self, indices, axis: int) -> "Tensor":
-        """numpy.take_along_axis (torch.gather): pick `indices` along `axis`, broadcasting the rest."""
+        """numpy.take_along_axis (torch.take_along_dim): pick `indices` along `axis`, broadcasting
+        the other axes."""
         return F.take_along_axis(self, indices, axis)
 
-    # --- in place (never recorded; refused while a graph is being built) --------------------------
     def _inplace(self, op, update, value):
+        """update(array, value) on this tensor's array: never recorded, and refused while a graph
+        that could need the old values is being built."""
         if self._requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(f"{op}: in-place update of a tensor that requires grad; do it inside "
-                               "mg.no_grad(), or use the out-of-place form")
+            raise RuntimeError(f"{op}: in-place update of a tensor that requires grad; do it "
+                               "inside mg.no_grad(), or use the out-of-place form")
         value = F.unwrap(value, op)
         if not self.data.flags.writeable:
             self.data = self.data.copy()
@@ -307,17 +306,20 @@ class Tensor:
     def __setitem__(self, key, value):
         self._inplace("setitem", lambda a, v: a.__setitem__(F.index_key(key), v), value)
 
+    def _inplace_ufunc(self, op, ufunc, value):
+        return self._inplace(op, lambda a, v: ufunc(a, v, out=a, casting="same_kind"), value)
+
     def add_(self, other) -> "Tensor":
-        return self._inplace("add_", lambda a, v: xp.add(a, v, out=a, casting="same_kind"), other)
+        return self._inplace_ufunc("add_", xp.add, other)
 
     def sub_(self, other) -> "Tensor":
-        return self._inplace("sub_", lambda a, v: xp.subtract(a, v, out=a, casting="same_kind"), other)
+        return self._inplace_ufunc("sub_", xp.subtract, other)
 
     def mul_(self, other) -> "Tensor":
-        return self._inplace("mul_", lambda a, v: xp.multiply(a, v, out=a, casting="same_kind"), other)
+        return self._inplace_ufunc("mul_", xp.multiply, other)
 
     def div_(self, other) -> "Tensor":
-        return self._inplace("div_", lambda a, v: xp.divide(a, v, out=a, casting="same_kind"), other)
+        return self._inplace_ufunc("div_", xp.divide, other)
 
     def copy_(self, src) -> "Tensor":
         return self._inplace("copy_", lambda a, v: xp.copyto(a, v, casting="same_kind"), src)
@@ -341,4 +343,4 @@ class Tensor:
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
 
-from . import functions as F  # noqa: E402  (functions builds on Tensor; bound last to break the cycle)
+from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)

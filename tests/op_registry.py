@@ -76,7 +76,6 @@ class Op:
         return self.name
 
 
-# --- sample shapes and hypothesis strategies --------------------------------------------------
 UNARY = [((),), ((1,),), ((4,),), ((2, 3),), ((2, 1, 3),), ((0, 3),)]
 UNARY1 = [s for s in UNARY if len(s[0]) >= 1]                       # at least one axis
 UNARY2 = [s for s in UNARY if len(s[0]) >= 2]
@@ -119,7 +118,6 @@ def h_leading_one():
     return array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4).map(lambda s: ((1,) + s,))
 
 
-# --- helpers for the references -----------------------------------------------------------------
 def k_array(shape, dtype=np.float64):
     """A fixed, tie-free array used as a constant operand (positive, away from zero)."""
     n = int(np.prod(shape))
@@ -189,7 +187,6 @@ def err(thunk, exc, *words):
 O32 = mg.ones            # O32(2, 3): a float32 tensor of ones, for the bad-input cases
 
 
-# --- the registry ---------------------------------------------------------------------------------
 OPS = [
     # elementwise binary: broadcasting, reverse operands, Python scalars and NumPy arrays
     Op("add", ("__add__",), lambda a, b: a + b, lambda a, b: a + b, shapes=BINARY,
@@ -436,6 +433,11 @@ OPS = [
                    "take_along_axis", "(2, 3)"),
                err(lambda: O32(2, 3).take_along_axis(np.array([1]), 1), ValueError,
                    "take_along_axis", "(1,)", "(2, 3)")]),
+    Op("take_along_axis_broadcast", ("take_along_axis",),
+       lambda a: a.take_along_axis(gather_index(a.shape, -1)[:1], -1),
+       lambda a: np.take_along_axis(a, gather_index(a.shape, -1)[:1], -1),
+       lambda a: T().take_along_dim(a, T().as_tensor(gather_index(a.shape, -1)[:1]), -1),
+       shapes=[((2, 3),), ((3, 1, 2),)], hyp=h_unary(2)),
     Op("concatenate", ("mg.concatenate",), lambda *xs: mg.concatenate(xs, axis=0),
        lambda *xs: np.concatenate(xs, 0), lambda *xs: T().cat(xs, 0),
        shapes=[((1,), (2,)), ((2, 3), (1, 3), (0, 3)), ((2,),)], hyp=h_concat(),

@@ -19,7 +19,6 @@ def leaf(values, dtype=np.float64):
     return mg.tensor(np.asarray(values, dtype), requires_grad=True)
 
 
-# --- graph shape --------------------------------------------------------------------------------
 def test_deep_chain_backprops_without_recursion_error():
     x = leaf([1.0, 2.0])
     y = x
@@ -107,7 +106,6 @@ def test_backward_frees_saved_tensors():
     assert op.inputs is None and not hasattr(op, "out")
 
 
-# --- grad modes ------------------------------------------------------------------------------------
 def test_no_grad():
     x = leaf([1.0])
     with mg.no_grad():
@@ -147,7 +145,6 @@ def test_enable_grad():
         assert f(x).requires_grad
 
 
-# --- which tensors keep .grad --------------------------------------------------------------------
 def test_retain_grad_on_non_leaf():
     x = leaf([1.0, 2.0])
     h = x * 3.0
@@ -205,7 +202,6 @@ def test_scope():
     assert y._ctx.scope[0][2] == z._ctx.scope[0][2], "one scope entry has one serial"
 
 
-# --- higher order ------------------------------------------------------------------------------------
 def test_create_graph_hessian_vector_product_matches_torch():
     torch = require("torch")
     rng = np.random.default_rng(0)
@@ -258,7 +254,6 @@ def test_backward_with_create_graph_gives_differentiable_grad():
     assert x.grad.tolist() == [12.0]          # d(3 x^2)/dx = 6 x
 
 
-# --- in-place safety ---------------------------------------------------------------------------------
 def test_in_place_change_of_a_saved_input_raises():
     w = leaf([1.0, 2.0])
     x = mg.tensor(np.array([3.0, 4.0]))
@@ -310,7 +305,6 @@ def test_augmented_assignment_is_out_of_place_while_recording():
     assert w.grad.tolist() == [1.0, 1.0]
 
 
-# --- memory ------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_memory_stays_flat_over_10000_training_steps():
     rng = np.random.default_rng(0)
@@ -365,7 +359,6 @@ def test_graph_is_freed_by_reference_counting_alone():
         gc.enable()
 
 
-# --- mg.grad and backward arguments -----------------------------------------------------------------
 def test_grad_allow_unused():
     x, unused = leaf([1.0, 2.0]), leaf([5.0])
     y = (x * x).sum()
@@ -421,7 +414,6 @@ def test_backward_with_a_gradient_matches_torch():
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
 
 
-# --- the gradient checkers -------------------------------------------------------------------------
 class _WrongSecondDerivative(Primitive):
     """x^2 whose backward treats 2x as a constant: right first derivative, wrong second."""
 

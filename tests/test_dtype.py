@@ -80,7 +80,6 @@ def test_casts_and_their_gradients():
     assert integers.dtype == np.int64 and not integers.requires_grad
 
 
-# --- constructors and creation helpers ------------------------------------------------------------
 def test_tensor_constructor_dtypes():
     assert mg.tensor(1.5).dtype == np.float32 and mg.tensor([1.0, 2.0]).dtype == np.float32
     assert mg.tensor(3).dtype == np.int64 and mg.tensor([True]).dtype == np.bool_
@@ -144,7 +143,6 @@ def test_dtype_names():
     assert (mg.uint8, mg.bool_) == (np.uint8, np.bool_)
 
 
-# --- conversions --------------------------------------------------------------------------------
 def test_numpy_interop():
     t = mg.tensor([1.0, 2.0])
     assert t.numpy() is t.data and isinstance(t.data, np.ndarray)

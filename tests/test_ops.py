@@ -48,7 +48,6 @@ def grads_of(op, arrays, upstream=None, dtype=np.float64):
     return out, xs, grads
 
 
-# --- coverage -----------------------------------------------------------------------------------
 def test_registry_covers_the_public_api():
     covered = {name for op in OPS for name in op.covers} | set(NOT_OPS)
     missing = sorted(public_api() - covered)
@@ -73,7 +72,6 @@ def test_non_ops_point_at_existing_tests():
             assert re.search(rf"^def {test}\(", source, re.M), f"{name}: {where} does not exist"
 
 
-# --- forward against NumPy ----------------------------------------------------------------------
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_forward_matches_numpy(case):
     op, shapes = case
@@ -89,7 +87,6 @@ def test_forward_matches_numpy(case):
         assert out is xs[0], f"{op.name} must return the tensor it updated"
 
 
-# --- backward against finite differences ------------------------------------------------------
 @pytest.mark.parametrize("case", GRAD_CASES, ids=case_id)
 def test_gradcheck(case):
     op, shapes = case
@@ -106,7 +103,6 @@ def test_gradgradcheck(case):
     assert mg.gradgradcheck(op.fn, xs, eps=op.fd_eps, atol=atol)
 
 
-# --- against PyTorch on hypothesis-generated shapes -------------------------------------------
 @pytest.fixture(scope="module")
 def torch():
     return require("torch")
@@ -136,7 +132,6 @@ def test_matches_torch(torch, op, data):
                                    err_msg=f"{op.name}: gradient of input {i}, shapes {shapes}")
 
 
-# --- bad inputs ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("entry", ERRORS, ids=lambda e: f"{e[0].name}-{e[1]}")
 def test_bad_input_message(entry):
     op, i = entry
@@ -147,7 +142,6 @@ def test_bad_input_message(entry):
         assert word in str(info.value), f"{op.name}: {word!r} not in {str(info.value)!r}"
 
 
-# --- structural properties ------------------------------------------------------------------------
 @pytest.mark.parametrize("op", GRAD_OPS, ids=str)
 def test_zero_upstream_gives_zero_gradients(op):
     for shapes in op.shapes:
@@ -185,7 +179,6 @@ def test_backward_twice_is_bit_identical(op):
                 assert p is None or np.array_equal(p.numpy(), q.numpy()), f"{op.name} {shapes}"
 
 
-# --- the tie rule: tied maxima and minima share the gradient evenly, as in PyTorch ----------------
 TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, 2.0, 0.5], [-1.0, -1.0, 4.0, -1.0]])
 
 
@@ -225,7 +218,6 @@ def test_tie_rule_in_numbers():
     assert a.grad.tolist() == [0.5, 1.0] and b.grad.tolist() == [0.5, 0.0]
 
 
-# --- primitive-specific properties that the generic checks cannot see ----------------------------
 def test_repeated_indices_accumulate():
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()

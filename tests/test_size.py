@@ -110,7 +110,8 @@ def _backwards(path: Path):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
                 node.name == "backward" or "_backward" in node.name):
             found.append(f"def {node.name}")
-        if isinstance(node, ast.ClassDef) and any("Primitive" in ast.unparse(b) for b in node.bases):
+        bases = [ast.unparse(b) for b in getattr(node, "bases", [])]
+        if isinstance(node, ast.ClassDef) and any("Primitive" in b for b in bases):
             found.append(f"class {node.name}({', '.join(ast.unparse(b) for b in node.bases)})")
     return found
 
@@ -127,8 +128,8 @@ def test_the_backward_detector_works(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("class Fused(mg.autograd.Primitive):\n    def backward(self, g):\n"
                       "        return g\n\ndef _conv_backward(g):\n    return g\n")
-    assert sorted(_backwards(sample)) == ["class Fused(mg.autograd.Primitive)", "def _conv_backward",
-                                          "def backward"]
+    assert sorted(_backwards(sample)) == ["class Fused(mg.autograd.Primitive)",
+                                          "def _conv_backward", "def backward"]
 
 
 if __name__ == "__main__":
