@@ -5,7 +5,7 @@ from .backend import (bool_, float16, float32, float64, get_rng_state, int8, int
 from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import optim
+from . import data, optim
 from .serialize import load, save
 from .functions import concatenate, matmul, maximum, minimum, stack, tensor, where
 from .tensor import Tensor
@@ -20,6 +20,6 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "scope",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state",
-    "optim", "save", "load",
+    "optim", "data", "viz", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]

@@ -588,6 +588,8 @@ NOT_OPS = {
     "mg.gradgradcheck": "test_autograd.py::test_gradgradcheck_catches_a_wrong_second_derivative",
     "mg.GradcheckError": "test_autograd.py::test_gradcheck_reports_the_worst_element",
     "mg.optim": "test_optim.py",
+    "mg.data": "test_data.py",
+    "mg.viz": "test_viz.py",
     "mg.save": "test_serialize.py",
     "mg.load": "test_serialize.py",
     **{f"mg.{d}": "test_dtype.py::test_dtype_names" for d in (
