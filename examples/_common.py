@@ -92,8 +92,8 @@ def loading(what: str):
     try:
         yield
     except FileNotFoundError as e:
-        fail(f"{what} is missing.\n{e}\nOr point --data (or $MINIGRAD_DATA) at a folder that holds "
-             "it.")
+        fail(f"{what} is missing.\n{e}\n(--data DIR does for one run what MINIGRAD_DATA=DIR "
+             "does.)")
     except (ValueError, OSError, ImportError) as e:
         fail(f"cannot load {what}: {e}")
 
