@@ -8,13 +8,13 @@ What the picture shows (data flows top to bottom; `rankdir="LR"` turns it sidewa
 
 - Tensors that enter or leave the graph are nodes with a title, shape and dtype. Parameters are
   green: leaves that require grad and have a name (`.name`, which nn modules set to paths such as
-  `conv1.weight`, or a name given in `params=`). Inputs are blue: the tensors given in `inputs=`
+  `conv1.weight`). Inputs are blue: the tensors given in `inputs=`
   and the other leaves (an unnamed leaf that requires grad says so). Constants are grey: masks
   and shifts made inside a composite or a module (see below). Outputs are red: `loss` for a
   one-element output, with its value, else `output` (or the tensor's name).
 - Primitive ops are grey ellipses named after their class (`MatMul`). The tensors passed between
-  ops are edges labelled with their shape (and dtype where it differs from the first output's);
-  `tensor_nodes=True` draws them as nodes instead. A one-element constant operand is written into
+  ops are edges labelled with their shape (and dtype where it differs from the first output's).
+  A one-element constant operand is written into
   the op's label: `Mul(·, 0.5)`, `Where(·, 0)` (that is relu).
 - Every op records the composites and modules it ran in (`op.scope`, opened with `mg.scope`). Each
   call of a composite (`conv2d`, `linear`, `cross_entropy` ...) is one orange box named after it,
@@ -41,12 +41,13 @@ Module-level pictures (the hook for `Model.plot`, like Keras's `plot_model`): `d
 module scope at nesting depth k (1 = the outermost module, so `depth=2` gives the layers of a
 model), and every module without submodules above that depth, as one yellow box labelled with its
 path, output shape and parameter count. Its parameters and constants are folded into the box; ops
-outside any module (a loss) stay composite boxes. `module_label` (a dict or a function from the
-path to a string, e.g. "conv1 (Conv2d)") renames module boxes and clusters.
+outside any module (a loss) stay composite boxes. `module_label` (a dict from the path to a
+string, e.g. "conv1 (Conv2d)") renames module boxes and clusters.
 
 Node ids (`t0`, `op0`, `cluster_0` ...) follow the data flow, so the same graph gives the same text.
 """
 import html
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -83,8 +84,7 @@ _FORMATS = ("svg", "png", "pdf")
 
 
 def to_dot(*outputs: Tensor, expand=False, depth: int | None = None, show_grad: bool = False,
-           params=None, inputs=None, tensor_nodes: bool = False, module_label=None,
-           rankdir: str = "TB", legend: bool = True) -> str:
+           inputs=None, module_label: dict | None = None, rankdir: str = "TB", legend: bool = True) -> str:
     """The graph that produced `outputs`, as Graphviz DOT text (the module docstring says what
     the picture shows).
 
@@ -100,13 +100,9 @@ def to_dot(*outputs: Tensor, expand=False, depth: int | None = None, show_grad: 
         ones inside them; None draws every module as a cluster.
     show_grad : bool
         Add the norm of `.grad` to each tensor that has one.
-    params : dict or iterable of (name, Tensor)
-        Names for tensors (a model's named parameters, for example); they win over `.name`.
     inputs : dict, iterable of (name, Tensor) or of Tensor
         Tensors to draw as inputs even if they require grad, optionally with names.
-    tensor_nodes : bool
-        Draw the tensors passed between ops as nodes instead of edge labels.
-    module_label : dict or callable
+    module_label : dict
         Maps a module path ("LeNet/conv1") to the text drawn for it, e.g. "conv1 (Conv2d)".
     rankdir : str
         "TB" (top to bottom), "LR" (left to right), "BT" or "RL".
@@ -125,10 +121,7 @@ def to_dot(*outputs: Tensor, expand=False, depth: int | None = None, show_grad: 
             raise TypeError(f"to_dot: output {i} is a {type(t).__name__}, not a Tensor")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         raise ValueError(f"to_dot: depth must be a positive int or None, got {depth!r}")
-    if rankdir not in ("TB", "LR", "BT", "RL"):
-        raise ValueError(f"to_dot: rankdir must be 'TB', 'LR', 'BT' or 'RL', got {rankdir!r}")
-    picture = _Picture(outputs, _expand_rule(expand), depth, show_grad, params, inputs,
-                       tensor_nodes, module_label)
+    picture = _Picture(outputs, _expand_rule(expand), depth, show_grad, inputs, module_label or {})
     if picture.freed:
         warnings.warn(f"to_dot: {_FREED_NOTE}", stacklevel=2)
     return picture.dot(rankdir, legend)
@@ -146,12 +139,9 @@ def draw(*outputs: Tensor, path=None, format: str | None = None, **to_dot_kwargs
                           "(or pip install graphviz). viz.to_dot(...) returns the DOT text without "
                           "it") from None
     suffix = Path(path).suffix[1:].lower() if path is not None else ""
-    if format is None:
-        format = suffix if suffix in _FORMATS else "svg"
+    format = format or (suffix if suffix in _FORMATS else "svg")
     if format not in _FORMATS:
         raise ValueError(f"draw: format must be one of {_FORMATS}, got {format!r}")
-    if suffix in _FORMATS and suffix != format:
-        raise ValueError(f"draw: path {str(path)!r} ends in .{suffix} but format is {format!r}")
     if shutil.which("dot") is None:
         raise RuntimeError(_NO_DOT)
     source = graphviz.Source(to_dot(*outputs, **to_dot_kwargs), format=format)
@@ -196,14 +186,6 @@ def _walk(outputs):
 
 def _scope(op):
     return getattr(op, "scope", ())     # a freed op lost its scope along with its inputs
-
-
-def _common_prefix(keys):
-    keys = list(keys)
-    first, n = keys[0], 0
-    while n < len(first) and all(len(k) > n and k[n] == first[n] for k in keys):
-        n += 1
-    return first[:n]
 
 
 def _scalar(t):
@@ -259,15 +241,13 @@ def _legend(kinds):
 class _Picture:
     """Decides what each op and tensor of a graph becomes in the picture, then writes the DOT."""
 
-    def __init__(self, outputs, expanded, depth, show_grad, params, inputs, tensor_nodes,
-                 module_label):
+    def __init__(self, outputs, expanded, depth, show_grad, inputs, module_label):
         self.outputs, self.expanded, self.depth = list(outputs), expanded, depth
-        self.show_grad, self.tensor_nodes, self.module_label = show_grad, tensor_nodes, module_label
+        self.show_grad, self.module_label = show_grad, module_label
         inputs = inputs.items() if isinstance(inputs, dict) else inputs or ()
         inputs = [(None, x) if isinstance(x, Tensor) else x for x in inputs]
         self.inputs = {id(t) for _, t in inputs}
-        pairs = params.items() if isinstance(params, dict) else params or ()
-        self.names = {id(t): name for name, t in [*pairs, *inputs] if name}
+        self.names = {id(t): name for name, t in inputs if name}
         self.ops, self.made = _walk(self.outputs)
         self.freed = [op for op in self.ops if op.inputs is None]
         self.consumers = {}     # id(tensor) -> the ops that take it, in data-flow order
@@ -283,13 +263,12 @@ class _Picture:
         modules = {prefix for prefix in self.members if prefix[-1][0] == "module"}
         self.leaf_modules = modules - {m[:i] for m in modules for i in range(1, len(m))}
         self.unit = {id(op): self._unit_of(op) for op in self.ops}
-        self.op_of = {id(op): op for op in self.ops}
         self.main_dtype = self.outputs[0].dtype
         self._entering, self._roles = {}, {}
 
     def _unit_of(self, op):
         """The node an op is drawn in: ("box", scope prefix) for a collapsed composite or module,
-        else ("op", id(op))."""
+        else ("op", op)."""
         scope, level = _scope(op), 0
         for i, (kind, name, _) in enumerate(scope):
             prefix = scope[:i + 1]
@@ -299,7 +278,7 @@ class _Picture:
                     return ("box", prefix)
             elif not self.expanded(name):
                 return ("box", prefix)
-        return ("op", id(op))
+        return ("op", op)
 
     def _cluster_key(self, op):
         """The scope prefix of the innermost cluster that op's node is drawn in."""
@@ -330,7 +309,7 @@ class _Picture:
     def _internal(self, c):
         """Does constant `c` only meet data that entered its users' common scope from outside?"""
         users = self.consumers[id(c)]
-        prefix = _common_prefix(_scope(op) for op in users)
+        prefix = os.path.commonprefix([_scope(op) for op in users])
         if not prefix:
             return False
         entering, n = self._entering_data(prefix), len(prefix)
@@ -361,7 +340,7 @@ class _Picture:
             return "fold", box
         if role in ("input", "output"):
             return "node", ()
-        key = _common_prefix(self._cluster_key(op) for op in users)
+        key = os.path.commonprefix([self._cluster_key(op) for op in users])
         while role == "parameter" and key and key[-1][0] != "module":
             key = key[:-1]
         return "node", key
@@ -401,11 +380,7 @@ class _Picture:
 
     def _module_text(self, prefix):
         path = "/".join(entry[1] for entry in prefix if entry[0] == "module")
-        if self.module_label is None:
-            return path
-        label = self.module_label(path) if callable(self.module_label) else \
-            self.module_label.get(path)
-        return path if label is None else str(label)
+        return str(self.module_label.get(path, path))
 
     def _box_label(self, unit):
         prefix = unit[1]
@@ -466,9 +441,6 @@ class _Picture:
                                       for u in self.consumers.get(id(out), ()))
             if unit[0] == "box" and leaves:
                 self.box_out.setdefault(unit, []).append(out.shape)
-            if self.tensor_nodes and leaves and not is_output:
-                tensor_node(out, "intermediate", self._cluster_key(op))
-                edge(uid, self.shown[id(out)], None, (id(out), "made"))
             for x in op.inputs or ():
                 if id(x) in self.shown:
                     edge(self.shown[id(x)], uid, None, (id(x), uid))
@@ -489,7 +461,7 @@ class _Picture:
             label = self._box_label(unit)
             tip = f"{prefix[-1][1]}: " + ", ".join(self.box_ops[unit])
         else:
-            op = self.op_of[unit[1]]
+            op = unit[1]
             kind, label, tip = ("freed" if op.inputs is None else "op"), self._op_label(op), None
         if module:
             line = f'<font point-size="9" color="#674ea7">{html.escape(module)}</font>'

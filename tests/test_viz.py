@@ -114,15 +114,14 @@ def test_tensor_roles_and_labels():
     assert '" (2, 2)"' in dot                                   # edges carry shapes
 
 
-def test_params_argument_names_tensors_and_scalars_fold_into_ops():
+def test_scalars_fold_into_ops():
     x = mg.tensor([1.0, 2.0]).requires_grad_()
     y = (x * 0.5 - 3.0).sum()
-    dot = viz.to_dot(y, params={"x": x}, legend=False)
+    dot = viz.to_dot(y, inputs={"x": x}, legend=False)
     assert tensor_nodes(dot) == ["x", "loss"]
     assert op_nodes(dot) == ["Mul(·, 0.5)", "Sub(·, 3)", "Sum"]
     anon = viz.to_dot(y)
     assert tensor_nodes(anon) == ["input", "loss"] and "requires grad" in anon
-    assert viz.to_dot(y, params=[("x", x)]) == viz.to_dot(y, params={"x": x})
 
 
 def test_inputs_argument_marks_and_names_inputs():
@@ -155,13 +154,6 @@ def test_show_grad_prints_gradient_norms():
         assert f"grad norm {float((t.grad * t.grad).sum().sqrt().item()):.4g}" in dot
     assert dot.count("grad norm") == 2                           # x needs no gradient
     assert "grad norm" not in viz.to_dot(loss)
-
-
-def test_tensor_nodes_mode_draws_intermediates():
-    loss, *_ = tiny_graph()
-    dot = viz.to_dot(loss, tensor_nodes=True, legend=False)
-    assert len(tensor_nodes(dot)) == 4 + 2                     # + linear's and relu's outputs
-    assert " [label=" not in "".join(re.findall(r"-> \w+ \[label=[^\]]*\]", dot))
 
 
 def test_dtype_on_edges_only_where_it_changes():
@@ -279,7 +271,7 @@ def test_depth_draws_module_boxes_with_parameter_counts():
     assert "conv2d → Mul → Add → Where" in block          # what the block runs, in order
     labelled = viz.to_dot(loss, depth=3, module_label={"net/block1/conv": "conv (Conv2d)"})
     assert "conv (Conv2d)" in op_nodes(labelled)
-    assert viz.to_dot(loss, depth=3, module_label=lambda p: p.upper()).count("NET/BLOCK1") >= 2
+    assert clusters(viz.to_dot(loss, depth=3, module_label={"net/block1": "B1"})) == ["net", "B1"]
 
 
 def test_internal_constant_is_hidden_in_a_collapsed_box_and_grey_when_expanded():
@@ -427,7 +419,6 @@ def test_leaf_output_without_graph():
     (lambda: viz.to_dot(), ValueError, "at least one output"),
     (lambda: viz.to_dot([1.0]), TypeError, "output 0 is a list"),
     (lambda: viz.to_dot(mg.ones(2), depth=0), ValueError, "depth must be a positive int"),
-    (lambda: viz.to_dot(mg.ones(2), rankdir="UP"), ValueError, "rankdir"),
 ])
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
@@ -456,8 +447,6 @@ def test_draw_path_and_format(tmp_path):
     assert names == ["a.svg", "b.png", "c.pdf"]
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "c.pdf").read_bytes()[:4] == b"%PDF"
-    with pytest.raises(ValueError, match="ends in .png but format is 'svg'"):
-        viz.draw(loss, path=tmp_path / "d.png", format="svg")
     with pytest.raises(ValueError, match="format must be one of"):
         viz.draw(loss, format="jpg")
 
@@ -465,7 +454,7 @@ def test_draw_path_and_format(tmp_path):
 def test_every_picture_is_valid_dot():
     graphviz = require("graphviz")
     pictures = [viz.to_dot(residual_graph(), **kw) for kw in
-                ({}, {"expand": True}, {"depth": 2}, {"tensor_nodes": True}, {"rankdir": "LR"})]
+                ({}, {"expand": True}, {"depth": 2}, {"rankdir": "LR"})]
     for dot in pictures + [lenet_like_step(expand=True)[1]]:
         assert graphviz.Source(dot).pipe(format="svg").startswith(b"<?xml")
 
