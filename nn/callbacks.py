@@ -45,42 +45,6 @@ class Callback:
         pass
 
 
-class CallbackList(Callback):
-    """Several callbacks called as one, in the order given."""
-
-    def __init__(self, callbacks, model):
-        self.callbacks = list(callbacks)
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"fit: callbacks must be Callback instances, got a "
-                                f"{type(cb).__name__}")
-            cb.set_model(model)
-
-    def on_train_begin(self, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_begin(logs)
-
-    def on_train_end(self, logs=None):
-        for cb in self.callbacks:
-            cb.on_train_end(logs)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        for cb in self.callbacks:
-            cb.on_epoch_begin(epoch, logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        for cb in self.callbacks:
-            cb.on_epoch_end(epoch, logs)
-
-    def on_batch_begin(self, batch, logs=None):
-        for cb in self.callbacks:
-            cb.on_batch_begin(batch, logs)
-
-    def on_batch_end(self, batch, logs=None):
-        for cb in self.callbacks:
-            cb.on_batch_end(batch, logs)
-
-
 class History(Callback):
     """The logs of every epoch: `history.history["loss"][i]` belongs to epoch `history.epoch[i]`.
     fit returns it (and keeps it as `model.history`)."""
@@ -157,25 +121,33 @@ def _short(logs):
     return {k: f"{v:.4g}" for k, v in (logs or {}).items()}
 
 
-def _better(mode, monitor, caller):
-    """The comparison for `mode` ('min', 'max' or 'auto': 'max' for accuracies, else 'min')."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{caller}: mode must be 'auto', 'min' or 'max', got {mode!r}")
-    if mode == "max" or mode == "auto" and "acc" in monitor:
-        return lambda current, best, delta=0.0: current > best + delta
-    return lambda current, best, delta=0.0: current < best - delta
+class _Monitor(Callback):
+    """Shared by ModelCheckpoint and EarlyStopping: watch logs[monitor] for an improvement of more
+    than min_delta; mode 'auto' maximises accuracies and minimises the rest."""
+
+    def __init__(self, monitor, mode, min_delta=0.0):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got "
+                             f"{mode!r}")
+        self.monitor, self.min_delta, self.best = monitor, abs(min_delta), None
+        self._sign = 1 if mode == "max" or mode == "auto" and "acc" in monitor else -1
+
+    def _improved(self, logs):
+        """True (and logs[monitor] becomes the best) or False; None, with a warning unless training
+        is stopping anyway, when the logs lack the monitored value."""
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            if not self.model.stop_training:
+                warnings.warn(f"{type(self).__name__}: the logs have no {self.monitor!r} (they "
+                              f"have {sorted(logs or {})}); skipping this epoch", stacklevel=3)
+            return None
+        if self.best is not None and self._sign * (current - self.best) <= self.min_delta:
+            return False
+        self.best = current
+        return True
 
 
-def _monitored(callback, logs):
-    """logs[monitor], or None with a warning (none when training is stopping anyway)."""
-    value = (logs or {}).get(callback.monitor)
-    if value is None and not callback.model.stop_training:
-        warnings.warn(f"{type(callback).__name__}: the logs have no {callback.monitor!r} (they "
-                      f"have {sorted(logs or {})}); skipping this epoch", stacklevel=3)
-    return value
-
-
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(_Monitor):
     """Save everything `fit(resume_from=path)` needs to continue exactly: weights, optimizer state,
     epoch and step, the random generator, the data order and the history (`model.training_state()`).
 
@@ -190,14 +162,12 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto", save_freq="epoch"):
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
-                                     or save_freq < 1):
+        if save_freq != "epoch" and not (type(save_freq) is int and save_freq >= 1):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got "
                              f"{save_freq!r}")
-        self.path, self.monitor, self.save_best_only, self.save_freq = path, monitor, \
-            save_best_only, save_freq
-        self._better = _better(mode, monitor, "ModelCheckpoint")
-        self.best, self._batches, self._epoch = None, 0, 0
+        super().__init__(monitor, mode)
+        self.path, self.save_best_only, self.save_freq = os.fspath(path), save_best_only, save_freq
+        self._batches, self._epoch = 0, 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -212,43 +182,35 @@ class ModelCheckpoint(Callback):
             self._save(epoch, logs)
 
     def _save(self, epoch, logs):
-        if self.save_best_only:
-            current = _monitored(self, logs)
-            if current is None or self.best is not None and not self._better(current, self.best):
-                return
-            self.best = current
-        path = os.fspath(self.path)
-        mg.save(self.model.training_state(), path.format(epoch=epoch + 1, **(logs or {})))
+        if not self.save_best_only or self._improved(logs):
+            mg.save(self.model.training_state(), self.path.format(epoch=epoch + 1, **(logs or {})))
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(_Monitor):
     """Stop when logs[monitor] has not improved by more than min_delta for `patience` epochs; with
     restore_best_weights, the weights of the best epoch are loaded back when training ends."""
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+        if type(patience) is not int or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
-        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
-        self.restore_best_weights = restore_best_weights
-        self._better = _better(mode, monitor, "EarlyStopping")
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.restore_best_weights = patience, restore_best_weights
 
     def on_train_begin(self, logs=None):
         self.wait, self.best, self.best_epoch, self.best_weights = 0, None, None, None
         self.stopped_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
-        current = _monitored(self, logs)
-        if current is None:
-            return
-        if self.best is None or self._better(current, self.best, self.min_delta):
-            self.wait, self.best, self.best_epoch = 0, current, epoch
+        improved = self._improved(logs)
+        if improved:
+            self.wait, self.best_epoch = 0, epoch
             if self.restore_best_weights:
                 self.best_weights = {k: mg.tensor(v) for k, v in self.model.state_dict().items()}
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.stopped_epoch, self.model.stop_training = epoch, True
+        elif improved is False:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch, self.model.stop_training = epoch, True
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
@@ -270,8 +232,7 @@ class LearningRateScheduler(Callback):
             return      # resumed mid-epoch: the restored optimizer has this epoch's rate already
         groups = self.model.optimizer.param_groups
         lr = self.schedule(epoch, groups[0]["lr"])
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
-                or lr < 0:
+        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
             raise ValueError(f"LearningRateScheduler: schedule({epoch}, {groups[0]['lr']}) "
                              f"returned {lr!r}; expected a finite number >= 0")
         for group in groups:

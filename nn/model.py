@@ -15,7 +15,7 @@ import minigrad as mg
 from minigrad.data import DataLoader, TensorDataset
 
 from . import summary as _summary
-from .callbacks import CallbackList, History, ProgressBar
+from .callbacks import History, ProgressBar
 from .metrics import FUSED, LOSSES, METRICS, OPTIMIZERS, lookup
 
 
@@ -53,6 +53,12 @@ def _loader(x, y, batch_size, shuffle, caller):
         raise ValueError(f"{caller}: x and y must hold the same number of samples (at least one); "
                          f"got x {getattr(x, 'shape', len(x))} and y {getattr(y, 'shape', len(y))}")
     return DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=None if shuffle else 0)
+
+
+def _fire(callbacks, hook, *args):
+    """Call callback.hook(*args) on each callback, in order."""
+    for callback in callbacks:
+        getattr(callback, hook)(*args)
 
 
 class _Totals:
@@ -155,19 +161,20 @@ class Model:
         if resume_from is not None:
             self._restore(mg.load(resume_from), run)
         self._run, self.stop_training, self._interrupted = run, False, False
-        callbacks = CallbackList([self.history, ProgressBar(epochs, len(train), verbose),
-                                  *(callbacks or ())], self)
-        callbacks.on_train_begin()
+        callbacks = [self.history, ProgressBar(epochs, len(train), verbose), *(callbacks or ())]
+        for callback in callbacks:
+            callback.set_model(self)
+        _fire(callbacks, "on_train_begin")
         try:
             with _stop_on_interrupt(self):
                 while run.epoch < epochs and not self.stop_training:
                     epoch = run.epoch
-                    callbacks.on_epoch_begin(epoch, {"step": run.step})
+                    _fire(callbacks, "on_epoch_begin", epoch, {"step": run.step})
                     self.train()
                     batches = iter(train)           # after a resume, it goes on mid-epoch
                     while run.step < len(train) and not self.stop_training:
                         x_batch, y_batch = next(batches)
-                        callbacks.on_batch_begin(run.step)
+                        _fire(callbacks, "on_batch_begin", run.step)
                         out, loss = self._forward_loss(x_batch, y_batch)
                         loss_value = self._finite(loss, run, epochs)
                         self.optimizer.zero_grad()
@@ -175,13 +182,13 @@ class Model:
                         self.optimizer.step()
                         logs = run.totals.add(self._metrics(out, y_batch, loss_value), len(x_batch))
                         run.step += 1
-                        callbacks.on_batch_end(run.step - 1, logs)
+                        _fire(callbacks, "on_batch_end", run.step - 1, logs)
                     logs = run.totals.means()
                     if run.step == len(train):          # a whole epoch: the next one is up
                         if val is not None and not self._interrupted:
                             logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
                         run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
-                    callbacks.on_epoch_end(epoch, logs)
+                    _fire(callbacks, "on_epoch_end", epoch, logs)
         except KeyboardInterrupt:
             self._interrupted = True
         if self._interrupted:
@@ -189,7 +196,7 @@ class Model:
                 f"the end of epoch {run.epoch}"
             print(f"fit: interrupted; stopped after {where}. The model keeps its weights; "
                   "returning the history so far", file=sys.stderr)
-        callbacks.on_train_end()
+        _fire(callbacks, "on_train_end")
         return self.history
 
     def evaluate(self, x, y=None, batch_size: int = 32) -> dict:
