@@ -11,16 +11,9 @@ def as_array(x):
     return x.data if isinstance(x, Tensor) else xp.asarray(x)
 
 
-def make_rng(seed=None, generator=None, caller="random"):
-    """A numpy Generator from a seed or a generator (not both); None when neither is given."""
-    if seed is not None and generator is not None:
-        raise ValueError(f"{caller}: pass seed or generator, not both")
-    if generator is not None:
-        if not isinstance(generator, xp.random.Generator):
-            raise TypeError(f"{caller}: generator must be a numpy Generator, got "
-                            f"{type(generator).__name__}")
-        return generator
-    return None if seed is None else xp.random.default_rng(seed)
+def make_rng(seed=None):
+    """A numpy Generator seeded with `seed`, or minigrad's generator (`mg.manual_seed`) for None."""
+    return B.rng() if seed is None else xp.random.default_rng(seed)
 
 
 class Dataset:
@@ -31,14 +24,15 @@ class Dataset:
     indexing, which the DataLoader then uses.
     """
 
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must define __len__")
-
-    def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
-
     def get_batch(self, indices) -> tuple:
         return collate([self[int(i)] for i in indices])
+
+
+def get_batch(dataset, indices) -> tuple:
+    """The samples of `dataset` at `indices` as stacked arrays, by its `get_batch` if it has one."""
+    if hasattr(dataset, "get_batch"):
+        return tuple(dataset.get_batch(indices))
+    return collate([dataset[int(i)] for i in indices])
 
 
 def collate(samples) -> tuple:
@@ -73,9 +67,6 @@ class TensorDataset(Dataset):
     def get_batch(self, indices) -> tuple:
         return tuple(a[indices] for a in self.arrays)
 
-    def __repr__(self):
-        return f"TensorDataset({', '.join(str(a.shape) for a in self.arrays)})"
-
 
 class Subset(Dataset):
     """The samples of `dataset` at `indices`, in that order."""
@@ -95,12 +86,10 @@ class Subset(Dataset):
         return self.dataset[int(self.indices[index])]
 
     def get_batch(self, indices) -> tuple:
-        inner = self.indices[indices]
-        get_batch = getattr(self.dataset, "get_batch", None)
-        return get_batch(inner) if get_batch else collate([self.dataset[int(i)] for i in inner])
+        return get_batch(self.dataset, self.indices[indices])
 
 
-def random_split(dataset, lengths, seed=None, generator=None) -> list:
+def random_split(dataset, lengths, seed=None) -> list:
     """Split into non-overlapping random Subsets, by lengths (summing to len(dataset)) or fractions
     (summing to 1; leftover samples go one each to the first parts, as in PyTorch)."""
     n = len(dataset)
@@ -118,7 +107,6 @@ def random_split(dataset, lengths, seed=None, generator=None) -> list:
     elif sum(lengths) != n or not all(float(x).is_integer() for x in lengths):
         raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)}, but the dataset "
                          f"has {n} samples; pass whole numbers summing to {n} or fractions summing to 1")
-    rng = make_rng(seed, generator, "random_split")
-    order = (rng if rng is not None else B.rng()).permutation(n)
+    order = make_rng(seed).permutation(n)
     bounds = xp.cumsum([0] + [int(x) for x in lengths])
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

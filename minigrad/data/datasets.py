@@ -198,9 +198,6 @@ class CatVsNonCat(ImageDataset):
         if y.dtype.kind not in "iu" or y.shape != (len(x),):
             raise ValueError(f"{path}: key {keys[1]!r} should hold {len(x)} integer labels (one per "
                              f"image); it holds {y.dtype} of shape {y.shape}")
-        if classes.shape != (2,):
-            raise ValueError(f"{path}: key 'list_classes' should hold 2 class names, it holds shape "
-                             f"{classes.shape}")
         _check_labels(y, 2, f"{path}: key {keys[1]!r}")
         names = [c.decode() if isinstance(c, bytes) else str(c) for c in classes]
         super().__init__(x, y, names, transform)

@@ -1,8 +1,7 @@
 """DataLoader: mini-batches of Tensors in a seeded, resumable order."""
-from .. import backend as B
 from ..backend import xp
 from ..tensor import Tensor
-from .dataset import collate, make_rng
+from .dataset import get_batch, make_rng
 from .transforms import apply_batch
 
 
@@ -14,8 +13,8 @@ class DataLoader:
     dataset : a Dataset (or any object with `__len__` and `__getitem__`). Array-backed datasets
         are batched by fancy indexing through their `get_batch(indices)`.
     batch_size, shuffle, drop_last : as in PyTorch; the last batch may be smaller unless drop_last.
-    seed, generator : fix the shuffling (an int, or a numpy Generator to draw the seed from).
-        Without either, the seed is drawn from minigrad's generator, so `mg.manual_seed` fixes it.
+    seed : fixes the shuffling. Without it, the seed is drawn from minigrad's generator, so
+        `mg.manual_seed` fixes it.
     transform : applied to the first field (the inputs) of every batch, batched where it can be.
 
     Notes
@@ -27,13 +26,12 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, generator=None, transform=None):
+                 seed: int | None = None, transform=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, xp.integer)) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        rng = make_rng(seed, generator, "DataLoader")
         if seed is None:
-            seed = int((rng if rng is not None else B.rng()).integers(2**63))
+            seed = int(make_rng().integers(2**63))
         self.dataset, self.batch_size, self.transform = dataset, int(batch_size), transform
         self.shuffle, self.drop_last, self.seed = bool(shuffle), bool(drop_last), int(seed)
         self.epoch, self._batch, self._resume = 0, 0, False
@@ -62,12 +60,7 @@ class DataLoader:
             yield self._load(order[i * size:(i + 1) * size])
 
     def _load(self, indices) -> tuple:
-        get_batch = getattr(self.dataset, "get_batch", None)
-        if get_batch is not None:
-            fields = get_batch(indices)
-        else:
-            fields = collate([self.dataset[int(i)] for i in indices])
-        fields = tuple(fields)
+        fields = get_batch(self.dataset, indices)
         if self.transform is not None:
             fields = (apply_batch(self.transform, fields[0]),) + fields[1:]
         return tuple(f if isinstance(f, Tensor) else Tensor(f) for f in fields)
@@ -90,8 +83,3 @@ class DataLoader:
         if self._batch == len(self) > 0:
             self.epoch, self._batch = self.epoch + 1, 0
         self._resume = True
-
-    def __repr__(self):
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size="
-                f"{self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
-                f"seed={self.seed})")

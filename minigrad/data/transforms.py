@@ -4,8 +4,7 @@ Layouts follow torchvision: `Resize` works on uint8 channels-last images (H, W) 
 loaded; `ToTensor` turns them into float32 channels-first (C, H, W) in [0, 1]; `Normalize`,
 `RandomCrop` and `RandomHorizontalFlip` then act on channels-first images (the last two axes are
 height and width). Results are NumPy arrays; the DataLoader wraps each batch into Tensors.
-Random transforms draw from their own generator (`seed` or `generator`), or else from minigrad's,
-so `mg.manual_seed` makes them repeatable.
+Random transforms draw from their own generator (given a `seed`), or else from minigrad's, so `mg.manual_seed` makes them repeatable.
 """
 from .. import backend as B
 from ..backend import xp
@@ -26,9 +25,6 @@ class Transform:
 
     def __call__(self, x):
         return self.apply_batch(as_array(x)[None])[0]
-
-    def apply_batch(self, xs):
-        raise NotImplementedError(f"{type(self).__name__} must define apply_batch")
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -108,11 +104,11 @@ def _pair(size, name):
 class RandomCrop(Transform):
     """A random (height, width) window of each image after zero-padding `padding` pixels per side."""
 
-    def __init__(self, size, padding: int = 0, seed=None, generator=None):
+    def __init__(self, size, padding: int = 0, seed=None):
         self.size, self.padding = _pair(size, "RandomCrop"), int(padding)
         if self.padding < 0:
             raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
-        self._rng = make_rng(seed, generator, "RandomCrop")
+        self._rng = make_rng(seed) if seed is not None else None
 
     def apply_batch(self, xs):
         xs, (h, w), p = as_array(xs), self.size, self.padding
@@ -125,7 +121,7 @@ class RandomCrop(Transform):
         if hp < h or wp < w:
             raise ValueError(f"RandomCrop: crop {self.size} is larger than the padded image "
                              f"({hp}, {wp}) (batch of shape {xs.shape})")
-        rng = self._rng if self._rng is not None else B.rng()
+        rng = self._rng or make_rng()
         top, left = rng.integers(0, hp - h + 1, n), rng.integers(0, wp - w + 1, n)
         # gather with (N, h, w) index grids, the image axes moved next to N and back
         moved = xp.moveaxis(xs, (-2, -1), (1, 2))
@@ -137,14 +133,14 @@ class RandomCrop(Transform):
 class RandomHorizontalFlip(Transform):
     """Mirror each image left-right (its last axis) with probability p."""
 
-    def __init__(self, p: float = 0.5, seed=None, generator=None):
+    def __init__(self, p: float = 0.5, seed=None):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
-        self.p, self._rng = float(p), make_rng(seed, generator, "RandomHorizontalFlip")
+        self.p, self._rng = float(p), make_rng(seed) if seed is not None else None
 
     def apply_batch(self, xs):
         xs = as_array(xs)
-        flip = (self._rng if self._rng is not None else B.rng()).random(xs.shape[0]) < self.p
+        flip = (self._rng or make_rng()).random(xs.shape[0]) < self.p
         return xp.where(flip.reshape((-1,) + (1,) * (xs.ndim - 1)), xs[..., ::-1], xs)
 
 
