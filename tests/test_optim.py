@@ -41,7 +41,6 @@ OPTIMIZERS = [
     ("SGD", dict(lr=0.05, momentum=0.9)),
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("SGD", dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.05)),
-    ("SGD", dict(lr=0.002, momentum=0.5, maximize=True)),
     ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05)),
     ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.01)),
@@ -356,7 +355,7 @@ def test_resume_continues_the_same_trajectory(tmp_path, make_opt, make_sched):
     assert math.isfinite(float(_loss(params, mg.tensor(X), mg.tensor(Y)).item()))
 
 
-@pytest.mark.parametrize("name, kwargs", [OPTIMIZERS[i] for i in (2, 7, 12, 14)])
+@pytest.mark.parametrize("name, kwargs", [OPTIMIZERS[i] for i in (2, 6, 11, 13)])
 def test_float32_parameters_stay_float32(name, kwargs):
     torch = require("torch")
     ours = [mg.tensor(a.astype(np.float32), requires_grad=True) for a in INIT]

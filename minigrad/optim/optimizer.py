@@ -132,13 +132,6 @@ class Optimizer:
             groups.append(group)
         self.state, self.param_groups = state, groups
 
-    def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
-        for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
-        return "\n".join(lines + [")"])
-
 
 def _array_like(value, p, where):
     """A state buffer as a fresh array of p's dtype (checked against p's shape); numbers pass."""

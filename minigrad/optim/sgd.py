@@ -4,13 +4,12 @@ from .optimizer import Optimizer, check_at_least
 
 class SGD(Optimizer):
     """PyTorch's SGD: g += wd*w; buf = momentum*buf + (1-dampening)*g (buf = g at the first step);
-    g = g + momentum*buf with Nesterov, else buf; w -= lr*g (gradient ascent with maximize)."""
+    g = g + momentum*buf with Nesterov, else buf; w -= lr*g."""
 
     def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0, maximize: bool = False):
+                 nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      nesterov=nesterov, weight_decay=weight_decay))
 
     def _validate(self, group):
         check_at_least(self, group, "lr", "momentum", "dampening", "weight_decay")
@@ -20,8 +19,6 @@ class SGD(Optimizer):
 
     def _update(self, w, g, state, group):
         momentum, weight_decay = group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
         if weight_decay:
             g = g + weight_decay * w
         if momentum:
