@@ -73,9 +73,6 @@ class DataLoader:
 
     def load_state_dict(self, state: dict) -> None:
         """Resume from a `state_dict()`: the next iteration continues exactly where it left off."""
-        missing = {"seed", "epoch", "batch"} - set(state)
-        if missing:
-            raise ValueError(f"DataLoader.load_state_dict: state lacks {sorted(missing)}")
         if not 0 <= int(state["batch"]) <= len(self):
             raise ValueError(f"DataLoader.load_state_dict: batch {state['batch']} is outside "
                              f"[0, {len(self)}] for this loader of {len(self)} batches")
