@@ -42,16 +42,13 @@ def _final_activation(model):
 
 def _loader(x, y, batch_size, shuffle, caller):
     """A DataLoader over arrays or Tensors (x, y); a DataLoader of (x, y) batches passes through."""
-    if isinstance(x, DataLoader):
-        if y is not None:
-            raise ValueError(f"{caller}: x is a DataLoader, which yields (x, y) batches; y must be "
-                             "None")
+    if isinstance(x, DataLoader) and y is None:
         return x
-    if y is None:
-        raise ValueError(f"{caller}: pass targets y with x, or a DataLoader of (x, y) batches")
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"{caller}: x and y must hold the same number of samples (at least one); "
-                         f"got x {getattr(x, 'shape', len(x))} and y {getattr(y, 'shape', len(y))}")
+    if isinstance(x, DataLoader) or y is None or len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"{caller}: pass x and y holding the same number of samples (at least "
+                         "one), or a DataLoader of (x, y) batches and no y; got x "
+                         f"{getattr(x, 'shape', type(x).__name__)} and y "
+                         f"{getattr(y, 'shape', type(y).__name__)}")
     return DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=None if shuffle else 0)
 
 
@@ -107,7 +104,7 @@ def _stop_on_interrupt(model):
 class Model:
     """Keras-style training for a module: compile once, then fit, evaluate and predict."""
 
-    optimizer = None            # made by compile, or by the first fit once lazy layers are built
+    optimizer = None            # given to compile, or made by fit from the name compile got
     history = None              # the History of the last fit
     stop_training = False       # a callback sets it to end fit after the current batch
     _compiled = None
@@ -138,8 +135,6 @@ class Model:
                           "metrics": [(m if isinstance(m, str) else m.__name__,
                                        lookup(m, METRICS, "metric")) for m in metrics]}
         self.optimizer = None if isinstance(optimizer, str) else optimizer
-        if not any(getattr(m, "built", True) is False for m in self.modules()):
-            self._make_optimizer("compile")
 
     def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
             validation_split: float = 0.0, shuffle: bool = True, callbacks=(), verbose: int = 1,
@@ -203,15 +198,11 @@ class Model:
         """The mean loss and metrics over (x, y) or a DataLoader, in eval mode without gradients:
         {'loss': ..., 'accuracy': ...}."""
         self._require_compiled("evaluate")
-        totals, was_training = _Totals(), self.training
-        self.eval()
-        try:
-            with mg.no_grad():
-                for x_batch, y_batch in _loader(x, y, batch_size, False, "evaluate"):
-                    out, loss = self._forward_loss(x_batch, y_batch)
-                    totals.add(self._metrics(out, y_batch, loss.item()), len(x_batch))
-        finally:
-            self.train(was_training)
+        totals = _Totals()
+        with self._inference():
+            for x_batch, y_batch in _loader(x, y, batch_size, False, "evaluate"):
+                out, loss = self._forward_loss(x_batch, y_batch)
+                totals.add(self._metrics(out, y_batch, loss.item()), len(x_batch))
         return totals.means()
 
     def predict(self, x, batch_size: int = 32) -> mg.Tensor:
@@ -219,13 +210,8 @@ class Model:
         eval mode without gradients, batch by batch, joined along axis 0."""
         batches = x if isinstance(x, DataLoader) else \
             DataLoader(TensorDataset(x), batch_size, seed=0)
-        was_training = self.training
-        self.eval()
-        try:
-            with mg.no_grad():
-                return mg.concatenate([self(batch[0]) for batch in batches])
-        finally:
-            self.train(was_training)
+        with self._inference():
+            return mg.concatenate([self(batch[0]) for batch in batches])
 
     def training_state(self) -> dict:
         """Everything fit needs to go on exactly from here (what ModelCheckpoint saves): weights,
@@ -257,35 +243,39 @@ class Model:
         if self._compiled is None:
             raise ValueError(f"{caller}: call compile(optimizer, loss, metrics) before {caller}")
 
-    def _make_optimizer(self, caller):
-        spec = self._compiled["optimizer"]
-        if isinstance(spec, str) and self.optimizer is None:
-            cls, default_lr = OPTIMIZERS[spec.lower()]
+    @contextlib.contextmanager
+    def _inference(self):
+        """Eval mode without gradients for the block; the mode before is restored after."""
+        was_training = self.training
+        self.eval()
+        try:
+            with mg.no_grad():
+                yield
+        finally:
+            self.train(was_training)
+
+    def _prepare(self, loader):
+        """Build lazy layers from one sample of the first batch (the loader's position is kept),
+        note the sample shape for summary and plot, make the optimizer compile named, and check
+        that the optimizer holds every parameter."""
+        position = loader.state_dict()
+        x = next(iter(loader))[0]
+        loader.load_state_dict(position)
+        self._sample_shape = tuple(x.shape[1:])
+        with self._inference():
+            self(x[:1])
+        if self.optimizer is None:
+            cls, default_lr = OPTIMIZERS[self._compiled["optimizer"].lower()]
             lr = self._compiled["lr"]
             self.optimizer = cls(self.parameters(), lr=default_lr if lr is None else lr)
         groups = getattr(self.optimizer, "param_groups", ())
         held = {id(p) for group in groups for p in group["params"]}
         missing = [name for name, p in self.named_parameters() if id(p) not in held]
         if held and missing:
-            raise ValueError(f"{caller}: the optimizer does not hold {len(missing)} of the model's "
+            raise ValueError(f"fit: the optimizer does not hold {len(missing)} of the model's "
                              f"parameters ({', '.join(missing[:3])}...). Lazy layers (Dense, "
                              "Conv2D) make their weights on the first call: make the optimizer "
                              "after it, or name it in compile (compile(optimizer='adam', lr=...))")
-
-    def _prepare(self, loader):
-        """Build lazy layers from the first batch (the loader's position is kept), note the sample
-        shape for summary and plot, then make the optimizer compile named."""
-        position = loader.state_dict()
-        x = next(iter(loader))[0]
-        loader.load_state_dict(position)
-        self._sample_shape = tuple(x.shape[1:])
-        if any(getattr(m, "built", True) is False for m in self.modules()):
-            was_training = self.training
-            self.eval()
-            with mg.no_grad():
-                self(x[:1])
-            self.train(was_training)
-        self._make_optimizer("fit")
 
     def _fit_loaders(self, x, y, batch_size, shuffle, validation_data, validation_split):
         if validation_split and validation_data is None:
@@ -295,13 +285,10 @@ class Model:
                                  "validation_data with a DataLoader")
             split = math.ceil(len(x) * (1 - validation_split))     # Keras: the last ones held out
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
-        val = validation_data
-        if val is not None and not isinstance(val, DataLoader):
-            if not isinstance(val, (tuple, list)) or len(val) != 2:
-                raise ValueError("fit: validation_data must be a pair (x_val, y_val) or a "
-                                 "DataLoader")
-            val = _loader(*val, batch_size, False, "fit (validation_data)")
-        return _loader(x, y, batch_size, shuffle, "fit"), val
+        if validation_data is not None and not isinstance(validation_data, DataLoader):
+            x_val, y_val = validation_data
+            validation_data = _loader(x_val, y_val, batch_size, False, "fit (validation_data)")
+        return _loader(x, y, batch_size, shuffle, "fit"), validation_data
 
     def _forward_loss(self, x, y):
         """(output, loss) of one batch; a final softmax (sigmoid) met by cross-entropy (binary
@@ -335,10 +322,9 @@ class Model:
 
     def _restore(self, state, run):
         """Load a training_state(): weights, optimizer, position, data order, history, generator."""
-        missing = {"model", "optimizer", "epoch", "step", "totals", "rng", "data", "history"}
-        if not isinstance(state, dict) or missing - set(state):
-            raise ValueError(f"fit: resume_from is not a fit checkpoint (it lacks "
-                             f"{sorted(missing - set(state if isinstance(state, dict) else ()))})")
+        keys = {"model", "optimizer", "epoch", "step", "totals", "rng", "data", "history"}
+        if not isinstance(state, dict) or not keys <= set(state):
+            raise ValueError("fit: resume_from names a file that ModelCheckpoint did not write")
         self.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         run.loader.load_state_dict(state["data"])

@@ -19,7 +19,7 @@ def _layers(model):
 
 def _output_shapes(model, x):
     """Run x through the model in eval mode without gradients, noting each row's output shape."""
-    shapes, layers, was_training = {}, _layers(model), model.training
+    shapes, layers = {}, _layers(model)
 
     def recorder(name, forward):
         def record(*args, **kwargs):
@@ -30,12 +30,10 @@ def _output_shapes(model, x):
 
     for name, m in layers:          # an instance attribute shadows the class's forward for a moment
         m.__dict__["forward"] = recorder(name, m.forward)
-    model.eval()
     try:
-        with mg.no_grad():
+        with model._inference():
             model(x)
     finally:
-        model.train(was_training)
         for _, m in layers:
             del m.__dict__["forward"]
     return shapes
@@ -72,12 +70,9 @@ def plot(model, input_shape=None, path=None, **draw_options):
     """The picture of Model.plot: viz.draw of one forward pass at module depth (one box per
     top-level layer, with its output shape and parameter count)."""
     from minigrad import viz
-    x, was_training = _dummy(model, input_shape, "plot").requires_grad_(), model.training
-    model.eval()                    # x requires grad so the picture starts at the input's shape
-    try:
+    x = _dummy(model, input_shape, "plot").requires_grad_()   # the picture starts at its shape
+    with model._inference(), mg.enable_grad():
         out = model(x)
-    finally:
-        model.train(was_training)
     draw_options.setdefault("depth", 2 if next(model.children(), None) is not None else 1)
     draw_options.setdefault("inputs", {"input": x})
     root = type(model).__name__           # viz paths are the module scopes: "Net/block1/conv"
