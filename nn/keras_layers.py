@@ -15,6 +15,7 @@ import minigrad as mg
 
 from . import functional as F
 from . import init
+from .layers import _int, _pair
 from .module import Module, Parameter
 
 _ACTIVATIONS = {None: None, "linear": None, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
@@ -34,13 +35,6 @@ def _choice(value, table, what, cls):
     raise ValueError(f"{cls}: unknown {what} {value!r}; expected one of {names} or a callable")
 
 
-def _positive_pair(value, what, cls):
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
-        raise ValueError(f"{cls}: {what} must be a positive int or a pair of them, got {value!r}")
-    return pair
-
-
 class _KerasLayer(Module):
     """Shared by Dense and Conv2D: lazy build, kernel initialiser and fused activation."""
 
@@ -54,6 +48,7 @@ class _KerasLayer(Module):
         self.weight = self.bias = None
 
     def _make_weights(self, weight_shape, dtype):
+        dtype = mg.float64 if dtype == mg.float64 else mg.float32   # float32 unless given float64
         self.weight = Parameter(mg.zeros(weight_shape, dtype=dtype))
         fill = self.kernel_initializer
         (_INITIALIZERS[fill] if isinstance(fill, str) else fill)(self.weight)
@@ -66,22 +61,16 @@ class _KerasLayer(Module):
         that fit hands to a loss in place of a final softmax or sigmoid)."""
         if not self.built:
             self.build(x.shape, x.dtype)
-        y = self._transform(x)
-        if not activate or self.activation is None or self.activation == "linear":
+        y, fn = self._transform(x), self.activation
+        if not activate or fn is None or fn == "linear":
             return y
-        if self.activation == "softmax":
+        if fn == "softmax":
             return F.softmax(y, self._class_axis)
-        fn = self.activation
         return (_ACTIVATIONS[fn] if isinstance(fn, str) else fn)(y)
 
     def _activation_repr(self):
         fn = self.activation
         return "" if fn is None else f", activation={fn if isinstance(fn, str) else fn.__name__!r}"
-
-
-def _weight_dtype(dtype):
-    """Weights are float32, or float64 when the input that builds them is."""
-    return mg.float64 if dtype == mg.float64 else mg.float32
 
 
 class Dense(_KerasLayer):
@@ -102,10 +91,8 @@ class Dense(_KerasLayer):
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", input_shape=None):
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         super().__init__(activation, use_bias, kernel_initializer)
-        self.units = units
+        self.units = _int(units, "units", "Dense", 1)
         if input_shape is not None:
             self.build((None, *input_shape))
 
@@ -114,7 +101,7 @@ class Dense(_KerasLayer):
         if len(input_shape) < 1 or input_shape[-1] is None:
             raise ValueError(f"Dense: expected an input of shape (..., features), received "
                              f"{tuple(input_shape)}")
-        self._make_weights((self.units, input_shape[-1]), _weight_dtype(dtype))
+        self._make_weights((self.units, input_shape[-1]), dtype)
 
     def _transform(self, x):
         if x.ndim < 1 or x.shape[-1] != self.weight.shape[1]:
@@ -152,14 +139,12 @@ class Conv2D(_KerasLayer):
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
                  activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  input_shape=None):
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ValueError(f"Conv2D: filters must be a positive int, got {filters!r}")
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
         super().__init__(activation, use_bias, kernel_initializer)
-        self.filters, self.padding = filters, padding
-        self.kernel_size = _positive_pair(kernel_size, "kernel_size", "Conv2D")
-        self.strides = _positive_pair(strides, "strides", "Conv2D")
+        self.filters, self.padding = _int(filters, "filters", "Conv2D", 1), padding
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D", 1)
+        self.strides = _pair(strides, "strides", "Conv2D", 1)
         if input_shape is not None:
             self.build((None, *input_shape))
 
@@ -168,21 +153,16 @@ class Conv2D(_KerasLayer):
         if len(input_shape) != 4 or input_shape[1] is None:
             raise ValueError(f"Conv2D: expected an input of shape (N, C, H, W) (channels first), "
                              f"received {tuple(input_shape)}")
-        self._make_weights((self.filters, input_shape[1], *self.kernel_size), _weight_dtype(dtype))
+        self._make_weights((self.filters, input_shape[1], *self.kernel_size), dtype)
 
     def _transform(self, x):
         if x.ndim != 4 or x.shape[1] != self.weight.shape[1]:
             raise ValueError(f"Conv2D: expected an input of shape (N, {self.weight.shape[1]}, H, "
                              f"W) (channels first, as built), received {x.shape}")
-        padding = 0
         if self.padding == "same":
-            (top, bottom), (left, right) = (_same_padding(n, k, s) for n, k, s in
-                                            zip(x.shape[2:], self.kernel_size, self.strides))
-            if (top, left) == (bottom, right):
-                padding = (top, left)
-            else:
-                x = x.pad(((0, 0), (0, 0), (top, bottom), (left, right)))
-        return F.conv2d(x, self.weight, self.bias, stride=self.strides, padding=padding)
+            x = x.pad(((0, 0), (0, 0), *(_same_padding(n, k, s) for n, k, s in
+                                         zip(x.shape[2:], self.kernel_size, self.strides))))
+        return F.conv2d(x, self.weight, self.bias, stride=self.strides)
 
     def extra_repr(self):
         return (f"{self.filters}, kernel_size={self.kernel_size}, strides={self.strides}, "
@@ -195,9 +175,9 @@ class MaxPooling2D(Module):
 
     def __init__(self, pool_size=2, strides=None):
         super().__init__()
-        self.pool_size = _positive_pair(pool_size, "pool_size", "MaxPooling2D")
+        self.pool_size = _pair(pool_size, "pool_size", "MaxPooling2D", 1)
         self.strides = self.pool_size if strides is None else \
-            _positive_pair(strides, "strides", "MaxPooling2D")
+            _pair(strides, "strides", "MaxPooling2D", 1)
 
     def forward(self, x):
         if x.ndim != 4:

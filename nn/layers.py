@@ -9,9 +9,12 @@ from . import init
 from .module import Module, Parameter
 
 
-def _label(m):
-    """'Conv2d' or 'Conv2d (features.0)', for messages that should say which layer complained."""
-    return type(m).__name__ + (f" ({m._path})" if m._path else "")
+def _check_input(m, x, ok, expected):
+    """Unless ok, a ValueError naming the layer and its place, e.g. 'Conv2d (features.0)', with
+    the input's shape and the expected one."""
+    if not ok:
+        label = type(m).__name__ + (f" ({m._path})" if m._path else "")
+        raise ValueError(f"{label}: input has shape {x.shape}; expected {expected}")
 
 
 def _int(value, what, cls, minimum):
@@ -55,9 +58,8 @@ class Linear(Module):
         _reset(self.weight, self.bias)
 
     def forward(self, x):
-        if x.ndim < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{_label(self)}: input has shape {x.shape}; expected (..., "
-                             f"{self.in_features}) (in_features={self.in_features})")
+        n = self.in_features
+        _check_input(self, x, x.ndim and x.shape[-1] == n, f"(..., {n}) (in_features={n})")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -87,8 +89,6 @@ class Conv2d(Module):
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = _pair(stride, "stride", "Conv2d", 1)
         self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
-        if padding == "same" and self.stride != (1, 1):
-            raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={stride!r}")
         self.padding = padding if padding in ("same", "valid") else \
             _pair(padding, "padding (an int, a pair, 'same' or 'valid')", "Conv2d", 0)
         self.weight = Parameter(mg.zeros(out_channels, in_channels // groups, *self.kernel_size))
@@ -99,9 +99,8 @@ class Conv2d(Module):
         _reset(self.weight, self.bias)
 
     def forward(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{_label(self)}: input has shape {x.shape}; expected (N, "
-                             f"{self.in_channels}, H, W) (in_channels={self.in_channels})")
+        C = self.in_channels
+        _check_input(self, x, x.ndim == 4 and x.shape[1] == C, f"(N, {C}, H, W) (in_channels={C})")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
@@ -115,14 +114,12 @@ class Conv2d(Module):
 
 
 class _Pool2d(Module):
+    """Keeps the window arguments as given; the functional op checks them."""
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        cls = type(self).__name__
-        _pair(kernel_size, "kernel_size", cls, 1)
-        _pair(padding, "padding", cls, 0)
-        stride = kernel_size if stride is None else stride
-        _pair(stride, "stride", cls, 1)
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -134,7 +131,6 @@ class MaxPool2d(_Pool2d):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
-        _pair(dilation, "dilation", "MaxPool2d", 1)
 
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
@@ -166,7 +162,6 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
-        _pair(output_size, "output_size", "AdaptiveAvgPool2d", 1)
         self.output_size = output_size
 
     def forward(self, x):
@@ -177,7 +172,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 class _BatchNorm(Module):
-    _shapes = ()        # accepted input layouts, e.g. ("(N, C)", "(N, C, L)")
+    _layouts = {}       # input ndim -> its layout, e.g. {2: "(N, C)", 3: "(N, C, L)"}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True):
@@ -199,20 +194,16 @@ class _BatchNorm(Module):
 
     def forward(self, x):
         C = self.num_features
-        if x.ndim not in (len(s.split(",")) for s in self._shapes) or x.shape[1] != C:
-            layouts = " or ".join(s.replace("C", str(C)) for s in self._shapes)
-            raise ValueError(f"{_label(self)}: input has shape {x.shape}; expected {layouts} "
-                             f"(num_features={C})")
-        batch_stats = self.training or self.running_mean is None
-        if batch_stats and x.size <= C:
-            raise ValueError(f"{_label(self)}: training needs more than one value per channel, got "
-                             f"input of shape {x.shape}")
+        layouts = " or ".join(s.replace("C", str(C)) for s in self._layouts.values())
+        _check_input(self, x, x.ndim in self._layouts and x.shape[1] == C,
+                     f"{layouts} (num_features={C})")
         momentum = self.momentum
         if self.training and self.running_mean is not None:
             self.num_batches_tracked.add_(1)
             momentum = 1.0 / self.num_batches_tracked.item() if momentum is None else momentum
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            batch_stats, 0.0 if momentum is None else momentum, self.eps)
+                            self.training or self.running_mean is None,
+                            0.0 if momentum is None else momentum, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -221,12 +212,12 @@ class _BatchNorm(Module):
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation over (N, C) or (N, C, L) input, per channel C."""
-    _shapes = ("(N, C)", "(N, C, L)")
+    _layouts = {2: "(N, C)", 3: "(N, C, L)"}
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation over (N, C, H, W) input, per channel C."""
-    _shapes = ("(N, C, H, W)",)
+    _layouts = {4: "(N, C, H, W)"}
 
 
 class Dropout(Module):
@@ -234,8 +225,6 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = p
 
     def forward(self, x):
@@ -255,9 +244,8 @@ class Flatten(Module):
     def forward(self, x):
         n = max(x.ndim, 1)
         start, end = self.start_dim % n, self.end_dim % n
-        if not (-n <= self.start_dim < n and -n <= self.end_dim < n) or start > end:
-            raise ValueError(f"{_label(self)}: cannot flatten dims {self.start_dim}.."
-                             f"{self.end_dim} of an input of shape {x.shape}")
+        _check_input(self, x, -n <= self.start_dim < n and -n <= self.end_dim < n and start <= end,
+                     f"an input with dims {self.start_dim}..{self.end_dim}")
         return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
     def extra_repr(self):

@@ -127,7 +127,7 @@ def test_layer_errors_name_the_shapes():
         nn.Dense(3, activation="gelu")
     with pytest.raises(ValueError, match="padding must be 'valid' or 'same', got 'causal'"):
         nn.Conv2D(3, 3, padding="causal")
-    with pytest.raises(ValueError, match="units must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="units must be an int >= 1, got 0"):
         nn.Dense(0)
 
 
