@@ -18,40 +18,24 @@ from . import init
 from .layers import _int, _pair
 from .module import Module, Parameter
 
-_ACTIVATIONS = {None: None, "linear": None, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
-                "softmax": F.softmax}
-_INITIALIZERS = {
-    "glorot_uniform": init.xavier_uniform_,
-    "he_uniform": lambda w: init.kaiming_uniform_(w, nonlinearity="relu"),
-    "zeros": init.zeros_,
-    "ones": init.ones_,
-}
-
-
-def _choice(value, table, what, cls):
-    if callable(value) and not isinstance(value, str) or value in table:
-        return value
-    names = ", ".join(repr(k) for k in table if k is not None)
-    raise ValueError(f"{cls}: unknown {what} {value!r}; expected one of {names} or a callable")
+_ACTIVATIONS = {"relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax}
 
 
 class _KerasLayer(Module):
-    """Shared by Dense and Conv2D: lazy build, kernel initialiser and fused activation."""
+    """Shared by Dense and Conv2D: lazy build, glorot_uniform weights and a fused activation."""
 
-    def __init__(self, activation, use_bias, kernel_initializer):
+    def __init__(self, activation, use_bias):
         super().__init__()
-        cls = type(self).__name__
-        self.activation = _choice(activation, _ACTIVATIONS, "activation", cls)
-        self.kernel_initializer = _choice(kernel_initializer, _INITIALIZERS, "kernel_initializer",
-                                          cls)
-        self.use_bias, self.built = bool(use_bias), False
+        activation = None if activation == "linear" else activation
+        if not (activation is None or activation in _ACTIVATIONS or callable(activation)):
+            raise ValueError(f"{type(self).__name__}: unknown activation {activation!r}; expected "
+                             f"None, 'linear', {', '.join(map(repr, _ACTIVATIONS))} or a callable")
+        self.activation, self.use_bias, self.built = activation, bool(use_bias), False
         self.weight = self.bias = None
 
     def _make_weights(self, weight_shape, dtype):
         dtype = mg.float64 if dtype == mg.float64 else mg.float32   # float32 unless given float64
-        self.weight = Parameter(mg.zeros(weight_shape, dtype=dtype))
-        fill = self.kernel_initializer
-        (_INITIALIZERS[fill] if isinstance(fill, str) else fill)(self.weight)
+        self.weight = init.xavier_uniform_(Parameter(mg.zeros(weight_shape, dtype=dtype)))
         if self.use_bias:
             self.bias = Parameter(mg.zeros(weight_shape[0], dtype=dtype))
         self.built = True
@@ -62,11 +46,11 @@ class _KerasLayer(Module):
         if not self.built:
             self.build(x.shape, x.dtype)
         y, fn = self._transform(x), self.activation
-        if not activate or fn is None or fn == "linear":
+        if not activate or fn is None:
             return y
         if fn == "softmax":
             return F.softmax(y, self._class_axis)
-        return (_ACTIVATIONS[fn] if isinstance(fn, str) else fn)(y)
+        return _ACTIVATIONS.get(fn, fn)(y)
 
     def _activation_repr(self):
         fn = self.activation
@@ -82,16 +66,13 @@ class Dense(_KerasLayer):
     activation : None (or 'linear'), 'relu', 'sigmoid', 'tanh', 'softmax' (over the last axis) or a
         function of a Tensor.
     use_bias : whether to add a bias (zeros at first).
-    kernel_initializer : 'glorot_uniform' (Keras's default), 'he_uniform', 'zeros', 'ones' or a
-        function that fills a weight Tensor in place.
     input_shape : the shape of one sample, e.g. (784,); builds the weights at once.
     """
 
     _class_axis = -1
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", input_shape=None):
-        super().__init__(activation, use_bias, kernel_initializer)
+    def __init__(self, units: int, activation=None, use_bias: bool = True, input_shape=None):
+        super().__init__(activation, use_bias)
         self.units = _int(units, "units", "Dense", 1)
         if input_shape is not None:
             self.build((None, *input_shape))
@@ -130,18 +111,17 @@ class Conv2D(_KerasLayer):
     kernel_size, strides : an int or a pair (height, width).
     padding : 'valid' (no padding) or 'same' (output H, W = ceil(input / strides), as in Keras:
         where the padding is odd, the extra row or column goes at the bottom or right).
-    activation, use_bias, kernel_initializer : as for Dense; 'softmax' is taken over the channels.
+    activation, use_bias : as for Dense; 'softmax' is taken over the channels.
     input_shape : the shape of one sample, (C, H, W); builds the weights at once.
     """
 
     _class_axis = 1
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
-                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 input_shape=None):
+                 activation=None, use_bias: bool = True, input_shape=None):
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
-        super().__init__(activation, use_bias, kernel_initializer)
+        super().__init__(activation, use_bias)
         self.filters, self.padding = _int(filters, "filters", "Conv2D", 1), padding
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D", 1)
         self.strides = _pair(strides, "strides", "Conv2D", 1)
