@@ -6,13 +6,10 @@ from .module import Module
 
 class _Loss(Module):
     """reduction: 'mean' (default) averages over the batch, 'sum' adds, 'none' keeps one loss per
-    sample."""
+    sample. The functional loss checks the options when called."""
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', "
-                             f"got {reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self):
@@ -25,10 +22,6 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
-        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
-                or not 0 <= label_smoothing <= 1:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing!r}")
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):

@@ -565,8 +565,6 @@ def test_repr_is_a_torch_like_tree():
     (lambda: nn.BatchNorm1d(3, momentum=1.5), "momentum.*1.5"),
     (lambda: nn.BatchNorm1d(3, eps=0), "eps.*0"),
     (lambda: nn.Softmax(dim=None), "dim.*None"),
-    (lambda: nn.CrossEntropyLoss(reduction="avg"), "reduction.*avg"),
-    (lambda: nn.CrossEntropyLoss(label_smoothing=2), "label_smoothing.*2"),
     (lambda: nn.utils.clip_grad_norm_([], -1.0), "max_norm=-1.0"),
 ])
 def test_constructors_reject_bad_arguments(make, match):
@@ -591,6 +589,14 @@ def test_constructors_reject_bad_arguments(make, match):
 def test_modules_check_inputs_and_name_shapes(module, shape, match):
     with pytest.raises(ValueError, match=match):
         module(mg.zeros(shape))
+
+
+@pytest.mark.parametrize("loss,match", [(nn.CrossEntropyLoss(reduction="avg"), "reduction.*avg"),
+                                        (nn.CrossEntropyLoss(label_smoothing=2),
+                                         "label_smoothing.*2")])
+def test_loss_modules_have_their_options_checked_when_called(loss, match):
+    with pytest.raises(ValueError, match=match):
+        loss(mg.zeros(2, 3), mg.tensor([0, 2]))
 
 
 def test_error_names_the_layer_path():
