@@ -247,18 +247,16 @@ class CSVLogger(Callback):
         self.path, self.separator, self.append = path, separator, append
 
     def on_train_begin(self, logs=None):
-        self.keys = None
+        self.keys, self._header = None, not (self.append and os.path.exists(self.path))
         if not self.append:
             open(self.path, "w").close()
-        elif os.path.exists(self.path):
-            with open(self.path, newline="") as f:
-                self.keys = next(csv.reader(f, delimiter=self.separator), ["epoch"])[1:] or None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        self.keys = self.keys or sorted(logs)       # the first epoch's keys name the columns
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f, delimiter=self.separator)
-            if self.keys is None:
-                self.keys = sorted(logs)
+            if self._header:
                 writer.writerow(["epoch", *self.keys])
+                self._header = False
             writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])

@@ -147,12 +147,6 @@ class Module(Model):
     def buffers(self, recurse: bool = True):
         return (b for _, b in self.named_buffers(recurse))
 
-    def apply(self, fn):
-        """Call fn(module) on every descendant, then on this module (e.g. for custom init)."""
-        for m in list(self.modules())[::-1]:
-            fn(m)
-        return self
-
     # --- modes, gradients, dtypes -----------------------------------------------------------------
     def train(self, mode: bool = True):
         """Switch this module and its descendants to training (or, with False, evaluation) mode."""
