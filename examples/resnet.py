@@ -111,8 +111,8 @@ def main(argv=None):
     y_test = common.first(test_set.targets, args.test)
     common.check_labels(y_train, 10, f"{name} training labels")
     print(f"resnet: {name}, {len(x_train)} training / {len(x_test)} test images, "
-          f"{3 * args.blocks} blocks ({6 * args.blocks + 2} layers), {args.epochs} epochs, batch "
-          f"{args.batch_size}, Adam lr {args.lr} (cosine), seed {args.seed}")
+          f"ResNet-{6 * args.blocks + 2} ({args.blocks} block(s) per stage), {args.epochs} "
+          f"epochs, batch {args.batch_size}, Adam lr {args.lr} (cosine), seed {args.seed}")
 
     run = common.Run(args, "resnet")
     model = ResNet(in_channels=x_test.shape[1], blocks=args.blocks)
