@@ -7,7 +7,7 @@ from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import data, optim
 from .serialize import load, save
-from .functions import concatenate, matmul, maximum, minimum, stack, tensor, where
+from .functions import concatenate, matmul, maximum, minimum, one_hot, stack, tensor, where
 from .tensor import Tensor
 from . import viz
 
@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "arange", "eye", "randn", "rand",
     "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
-    "matmul", "where", "maximum", "minimum", "concatenate", "stack",
+    "matmul", "where", "maximum", "minimum", "concatenate", "stack", "one_hot",
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "scope",
     "gradcheck", "gradgradcheck", "GradcheckError",
     "manual_seed", "get_rng_state", "set_rng_state",

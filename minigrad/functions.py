@@ -90,6 +90,8 @@ def axes(axis, ndim, op):
     """None, an int or a sequence of ints -> a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:     # the common case, checked cheaply
+        return (axis + ndim if axis < 0 else axis,)
     given = (axis,) if isinstance(axis, (int, xp.integer)) else tuple(axis)
     for ax in given:
         if not -ndim <= ax < max(ndim, 1):
@@ -162,11 +164,11 @@ def squeeze(x, axis):
 
 def transpose(x, order):
     """Permute axes with NumPy semantics: an empty `order` reverses them all."""
-    order = order or tuple(reversed(range(x.ndim)))
-    if sorted(a % max(x.ndim, 1) for a in order) != list(range(x.ndim)):
-        raise ValueError(f"transpose: {order} is not a permutation of the axes of shape {x.shape}")
-    order = tuple(a % x.ndim for a in order)
-    return x if order == tuple(range(x.ndim)) else ops.Permute.apply(x, axes=order)
+    n = x.ndim
+    given, order = order, tuple(a + n if a < 0 else a for a in order) or tuple(range(n - 1, -1, -1))
+    if len(order) != n or set(order) != set(range(n)):
+        raise ValueError(f"transpose: {given} is not a permutation of the axes of shape {x.shape}")
+    return x if order == tuple(range(n)) else ops.Permute.apply(x, axes=order)
 
 
 def expand(x, shape):
@@ -236,6 +238,8 @@ def matmul(a, b) -> Tensor:
     """a @ b with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims broadcast."""
     a = a if isinstance(a, Tensor) else lift(a, b, "matmul")
     b = b if isinstance(b, Tensor) else lift(b, a, "matmul")
+    if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
+        return ops.MatMul.apply(a, b)           # the common case, without the general checks
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got {a.shape} and "
                          f"{b.shape}; use * for scalars")
@@ -255,6 +259,19 @@ def matmul(a, b) -> Tensor:
     if a.ndim == 1 or b.ndim == 1:
         out = out.reshape(out.shape[:-2] + out.shape[-2:][a.ndim == 1: 2 - (b.ndim == 1)])
     return out
+
+
+def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tensor:
+    """The one-hot encoding of integer `indices` as a constant: a new axis of size `num_classes` at
+    `axis` (the last by default), 1 at each index and 0 elsewhere."""
+    idx = xp.asarray(unwrap(indices, "one_hot"))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: indices must lie in [0, {num_classes}), got values from "
+                         f"{idx.min()} to {idx.max()} (shape {idx.shape})")
+    hot = (idx[..., None] == xp.arange(num_classes)).astype(dtype)
+    return Tensor._wrap(xp.moveaxis(hot, -1, axis))
 
 
 def where(cond, a, b) -> Tensor:

@@ -7,7 +7,8 @@ Indexing:      Index (basic, integer-array and boolean keys) and its adjoint Ind
 Linear:        MatMul (batched, equal leading dims)
 Windows:       Windows (sliding-window view, under conv and pooling) and its adjoint WindowsAdd
 
-Binary primitives take equal dtypes, and every input that needs a gradient already has the output's
+Backward passes call primitives directly where the shapes are known to be right, and Tensor
+methods where broadcasting or checks are wanted. Binary primitives take equal dtypes, and every input that needs a gradient already has the output's
 shape: Tensor promotes (Cast) and broadcasts (Expand) first, so no backward has to "unbroadcast". A
 constant operand (one that needs no gradient) is left to numpy's broadcasting: its gradient is never
 asked for. Backward runs under no_grad unless create_graph=True, so it builds a graph only when asked.
@@ -185,7 +186,7 @@ class Sum(Primitive):
         return a.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
-        return (g.reshape(self.shape_kept).expand(self.shape_in),)
+        return (Expand.apply(Reshape.apply(g, shape=self.shape_kept), shape=self.shape_in),)
 
 
 class Max(Primitive):
@@ -200,7 +201,8 @@ class Max(Primitive):
         a = self.inputs[0].data
         share = (a == a.max(axis=self.axis, keepdims=True)).astype(a.dtype)
         share /= share.sum(axis=self.axis, keepdims=True)      # in a's dtype, not float64
-        return (g.reshape(self.shape_kept).expand(a.shape) * _const(share),)
+        g = Expand.apply(Reshape.apply(g, shape=self.shape_kept), shape=a.shape)
+        return (Mul.apply(g, _const(share)),)
 
 
 class Reshape(Primitive):
@@ -209,7 +211,7 @@ class Reshape(Primitive):
         return a.reshape(shape)
 
     def backward(self, g):
-        return (g.reshape(self.shape_in),)
+        return (Reshape.apply(g, shape=self.shape_in),)
 
 
 class Permute(Primitive):
@@ -218,7 +220,7 @@ class Permute(Primitive):
         return a.transpose(axes)
 
     def backward(self, g):
-        return (g.permute(tuple(xp.argsort(self.axes))),)
+        return (Permute.apply(g, axes=tuple(xp.argsort(self.axes).tolist())),)
 
 
 class Expand(Primitive):
@@ -232,7 +234,7 @@ class Expand(Primitive):
         lead = g.ndim - len(self.shape_in)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(self.shape_in) if n == 1 and g.shape[lead + i] != 1)
-        return (g.sum(axes).reshape(self.shape_in),)
+        return (Reshape.apply(Sum.apply(g, axis=axes, keepdims=False), shape=self.shape_in),)
 
 
 class Pad(Primitive):
@@ -294,8 +296,9 @@ class MatMul(Primitive):
 
     def backward(self, g):
         a, b = self.inputs        # skip the product for an input that needs no gradient
-        return (g @ b.swapaxes(-1, -2) if a.requires_grad else None,
-                a.swapaxes(-1, -2) @ g if b.requires_grad else None)
+        swap = tuple(range(g.ndim - 2)) + (g.ndim - 1, g.ndim - 2)
+        return (MatMul.apply(g, Permute.apply(b, axes=swap)) if a.requires_grad else None,
+                MatMul.apply(Permute.apply(a, axes=swap), g) if b.requires_grad else None)
 
 
 class Windows(Primitive):

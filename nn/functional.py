@@ -168,11 +168,11 @@ def _target_distribution(input, target, label_smoothing, op):
         if target.dtype.kind not in "iu" or target.shape != expected:
             raise ValueError(f"{op}: target has shape {target.shape} ({target.dtype}), expected "
                              f"integer class indices of shape {expected} for input {input.shape}")
-        classes = mg.arange(C).reshape((C,) + (1,) * (target.ndim - axis))
-        hit = target.reshape(target.shape[:axis] + (1,) + target.shape[axis:]) == classes
-        if not hit.any(axis).all():
-            raise ValueError(f"{op}: target values must lie in [0, {C}) for input {input.shape}")
-        q = hit.astype(input.dtype)
+        try:
+            q = mg.one_hot(target, C, axis=axis, dtype=input.dtype)
+        except ValueError as e:
+            raise ValueError(f"{op}: target values must lie in [0, {C}) for input "
+                             f"{input.shape}; {e}") from None
     return (q * (1 - label_smoothing) + label_smoothing / C if label_smoothing else q), axis
 
 

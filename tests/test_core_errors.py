@@ -137,3 +137,15 @@ class _WrongShape(Primitive):
 def test_the_walk_names_a_primitive_whose_gradient_has_the_wrong_shape():
     x = mg.ones(3, dtype=mg.float64, requires_grad=True)
     raises(AssertionError, lambda: _WrongShape.apply(x).backward(), "_WrongShape", "(3,)", "()")
+
+
+def test_one_hot():
+    import numpy as np
+    hot = mg.one_hot(np.array([[2, 0], [1, 2]]), 3, axis=1, dtype=mg.float64)
+    assert hot.shape == (2, 3, 2) and hot.dtype == np.float64 and not hot.requires_grad
+    np.testing.assert_array_equal(hot.data[:, :, 0], [[0, 0, 1], [0, 1, 0]])
+    np.testing.assert_array_equal(mg.one_hot(mg.tensor([1]), 2).data, [[0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"\[0, 3\).*from 0 to 3"):
+        mg.one_hot(np.array([0, 3]), 3)
+    with pytest.raises(TypeError, match="integers"):
+        mg.one_hot(np.array([0.5]), 3)
