@@ -271,7 +271,7 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
         raise ValueError(f"one_hot: indices must lie in [0, {num_classes}), got values from "
                          f"{idx.min()} to {idx.max()} (shape {idx.shape})")
     hot = (idx[..., None] == xp.arange(num_classes)).astype(dtype)
-    return Tensor._wrap(xp.moveaxis(hot, -1, axis))
+    return Tensor._wrap(hot if axis in (-1, idx.ndim) else xp.moveaxis(hot, -1, axis))
 
 
 def where(cond, a, b) -> Tensor:
