@@ -189,6 +189,8 @@ def cross_entropy(input: Tensor, target, *, reduction: str = "mean",
     reduction : 'mean' (over all losses), 'sum' or 'none' (one loss per sample and position)
     label_smoothing : mixes the target with the uniform distribution: q = (1 - s) q + s / C
 
+    Notes
+    -----
     With z = input - max (a constant shift, so exp never overflows) the loss is
     logsumexp(z) - sum(q z), which is exact for logits of any magnitude.
     """
