@@ -51,7 +51,9 @@ def areas():
         ("nn/functional.py", count("nn/functional.py"), 300),
         ("autodiff core (backend, ops, tensor, autograd, nn/functional, nn/conv*)",
          count(*CORE), 1000),
-        ("minigrad/ + nn/ together", count("minigrad/**/*.py", "nn/**/*.py"), 3500),
+        # STYLE.md sets 3,500; raised once, on purpose, to 4,000 (docs/design.md, "Size"): a
+        # ratchet from here on, so growth must be paid for by a cut elsewhere
+        ("minigrad/ + nn/ together", count("minigrad/**/*.py", "nn/**/*.py"), 4000),
     ]
     for path, lines in count("nn/conv*.py").items():
         result.append((f"{path} (conv and pooling, split from functional)", {path: lines}, 250))
