@@ -217,13 +217,14 @@ class Run:
             state["optimizer"] = optimizer.state_dict()
         mg.save(state, self.path("checkpoint.npz"))
 
-    def draw_graph(self, loss):
-        """Draw the graph that produced `loss` (call before backward, which frees it)."""
+    def draw_graph(self, loss, **options):
+        """Draw the graph that produced `loss` (call before backward, which frees it); `options`
+        go to viz.draw (e.g. depth=3 draws modules three levels down as single boxes)."""
         try:
-            viz.draw(loss, path=self.path("graph.svg"))
+            viz.draw(loss, path=self.path("graph.svg"), **options)
         except (RuntimeError, ImportError) as e:      # no Graphviz: keep the DOT text instead
             with open(self.path("graph.dot"), "w") as f:
-                f.write(viz.to_dot(loss))
+                f.write(viz.to_dot(loss, **options))
             print(f"note: graph.svg not drawn ({str(e).splitlines()[0]}); wrote graph.dot",
                   file=sys.stderr)
 

@@ -141,7 +141,8 @@ def main(argv=None):
         run.save_checkpoint(model, optimizer, epoch=epoch, scheduler=scheduler.state_dict())
 
     run.plot_curves(log, f"ResNet-{6 * args.blocks + 2} on {name}")
-    run.draw_graph(loss_fn(model(mg.tensor(x_test[:2])), mg.tensor(y_test[:2])))
+    # one box per residual block (depth 3: ResNet / stages / block); depth=None shows every op
+    run.draw_graph(loss_fn(model(mg.tensor(x_test[:2])), mg.tensor(y_test[:2])), depth=3)
     test_acc = log.epochs[-1]["test_acc"]
     run.finish(log,
                published=[("ResNet-20, CIFAR-10 (He et al. 2016)", "91.25%"),
