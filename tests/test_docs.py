@@ -67,10 +67,11 @@ def test_conv_input_gradient_is_a_transposed_convolution(padding):
 
 
 def _python_blocks(page):
-    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), flags=re.S)
+    return re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")
+@pytest.mark.parametrize("page", sorted(str(p.relative_to(ROOT)) for p in
+                                        [ROOT / "README.md", *DOCS.glob("*.md")]
                                         if "```python" in p.read_text()))
 def test_code_in_the_docs_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
