@@ -274,5 +274,10 @@ class Run:
         print(f"  files: {self.out}/ (checkpoint.npz, curves.png, graph.svg, results.json)")
 
 
+def count(n: int, noun: str) -> str:
+    """'1 epoch', '3 epochs'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def percent(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"

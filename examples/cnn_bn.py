@@ -87,7 +87,8 @@ def arguments(argv=None):
 def main(argv=None):
     args = arguments(argv)
     data = load(args)
-    print(f"cnn_bn: {len(data[0])} training / {len(data[2])} test images, {args.epochs} epochs, "
+    epochs = common.count(args.epochs, "epoch")
+    print(f"cnn_bn: {len(data[0])} training / {len(data[2])} test images, {epochs}, "
           f"batch {args.batch_size}, Adam lr {args.lr}, seed {args.seed}")
     run = common.Run(args, "cnn_bn")
     model, optimizer, log, loss_fn = train(args, data, run)
@@ -99,7 +100,7 @@ def main(argv=None):
     run.finish(log,
                published=[("the same recipe in PyTorch (benchmarks/compare_cnn_bn.py)",
                            "mean of 3 seeds, within 0.3 points")],
-               ours=[(f"{len(data[0])} / {len(x_test)} images, {args.epochs} epoch(s), "
+               ours=[(f"{len(data[0])} / {len(x_test)} images, {epochs}, "
                       f"seed {args.seed}", common.percent(test_acc))],
                test_acc=test_acc)
 

@@ -54,8 +54,9 @@ def main(argv=None):
     y_train = common.first(train_set.targets, args.train)
     x_test = common.first(test_set.data, args.test)[:, None].astype("float32") / 255 - 0.5
     y_test = common.first(test_set.targets, args.test)
-    print(f"keras_style: {len(x_train)} training / {len(x_test)} test images, {args.epochs} "
-          f"epochs, batch {args.batch_size}, {args.optimizer} lr {args.lr}, seed {args.seed}")
+    epochs = common.count(args.epochs, "epoch")
+    print(f"keras_style: {len(x_train)} training / {len(x_test)} test images, "
+          f"{epochs}, batch {args.batch_size}, {args.optimizer} lr {args.lr}, seed {args.seed}")
 
     run = common.Run(args, "keras_style")
     model = nn.Sequential([
@@ -89,7 +90,7 @@ def main(argv=None):
     test_acc = h["val_accuracy"][-1]
     run.finish(log,
                published=[("the same model in Keras, 60000 / 10000 images, 3 epochs", "97.4%")],
-               ours=[(f"{len(x_train)} / {len(x_test)} images, {args.epochs} epochs, "
+               ours=[(f"{len(x_train)} / {len(x_test)} images, {epochs}, "
                       f"{args.optimizer}, batch {args.batch_size}", common.percent(test_acc))],
                test_acc=test_acc, history=h)
 

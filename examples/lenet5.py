@@ -70,7 +70,8 @@ def main(argv=None):
     x_test = normalize.apply_batch(common.first(test_set.data, args.test))     # (N, 1, 28, 28)
     y_test = common.first(test_set.targets, args.test)
     common.check_labels(y_train, 10, "MNIST training labels")
-    print(f"lenet5: {len(x_train)} training / {len(x_test)} test images, {args.epochs} epochs, "
+    epochs = common.count(args.epochs, "epoch")
+    print(f"lenet5: {len(x_train)} training / {len(x_test)} test images, {epochs}, "
           f"batch {args.batch_size}, Adam lr {args.lr} ({args.schedule}), seed {args.seed}")
 
     run = common.Run(args, "lenet5")
@@ -108,7 +109,7 @@ def main(argv=None):
     run.finish(log,
                published=[("NumPy LeNet-5, 5 epochs", "98.3% train / 97.8% validation"),
                           ("LeCun et al. 1998, no distortions", "99.05% test")],
-               ours=[(f"{len(x_train)} / {len(x_test)} images, {args.epochs} epochs",
+               ours=[(f"{len(x_train)} / {len(x_test)} images, {epochs}",
                       f"{common.percent(log.epochs[-1]['train_acc'])} train (running) / "
                       f"{common.percent(test_acc)} test")],
                test_acc=test_acc)

@@ -110,9 +110,10 @@ def main(argv=None):
     x_test = to_input.apply_batch(common.first(test_set.data, args.test))
     y_test = common.first(test_set.targets, args.test)
     common.check_labels(y_train, 10, f"{name} training labels")
+    epochs = common.count(args.epochs, "epoch")
     print(f"resnet: {name}, {len(x_train)} training / {len(x_test)} test images, "
-          f"ResNet-{6 * args.blocks + 2} ({args.blocks} block(s) per stage), {args.epochs} "
-          f"epochs, batch {args.batch_size}, Adam lr {args.lr} (cosine), seed {args.seed}")
+          f"ResNet-{6 * args.blocks + 2} ({args.blocks} block(s) per stage), "
+          f"{epochs}, batch {args.batch_size}, Adam lr {args.lr} (cosine), seed {args.seed}")
 
     run = common.Run(args, "resnet")
     model = ResNet(in_channels=x_test.shape[1], blocks=args.blocks)
@@ -148,7 +149,7 @@ def main(argv=None):
                published=[("ResNet-20, CIFAR-10 (He et al. 2016)", "91.25%"),
                           ("ResNet-18 + augmentation, Fashion-MNIST (Zalando)", "94.9%")],
                ours=[(f"ResNet-{6 * args.blocks + 2}, {name}, {len(x_train)} images, "
-                      f"{args.epochs} epochs", common.percent(test_acc))],
+                      f"{epochs}", common.percent(test_acc))],
                test_acc=test_acc, dataset=name)
 
 

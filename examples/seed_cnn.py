@@ -46,7 +46,8 @@ def main(argv=None):
     x_train, y_train = prepare(train_set, args.train)
     x_test, y_test = prepare(test_set, args.test)
     common.check_labels(y_train, 10, "MNIST training labels")
-    print(f"seed_cnn: {len(x_train)} training / {len(x_test)} test images, {args.epochs} epochs, "
+    epochs = common.count(args.epochs, "epoch")
+    print(f"seed_cnn: {len(x_train)} training / {len(x_test)} test images, {epochs}, "
           f"batch {args.batch_size}, SGD lr {args.lr}, seed {args.seed}")
 
     run = common.Run(args, "seed_cnn")
@@ -79,7 +80,7 @@ def main(argv=None):
     run.finish(log,
                published=[("1000 / 1000 images, 3 epochs (NumPy from scratch)", "78%"),
                           ("60000 / 10000 images, 3 epochs (Keras)", "97.4%")],
-               ours=[(f"{len(x_train)} / {len(x_test)} images, {args.epochs} epochs",
+               ours=[(f"{len(x_train)} / {len(x_test)} images, {epochs}",
                       common.percent(test_acc))],
                test_acc=test_acc)
 
