@@ -95,7 +95,8 @@ def main(argv=None):
     run.save_checkpoint(model, optimizer, epoch=args.epochs)
     run.plot_curves(log, "CNN + BatchNorm")
     x_test, y_test = data[2], data[3]
-    run.draw_graph(loss_fn(model(mg.tensor(x_test[:2])), mg.tensor(y_test[:2])))
+    images = mg.tensor(x_test[:2], requires_grad=True)    # so the picture starts at the images
+    run.draw_graph(loss_fn(model(images), mg.tensor(y_test[:2])), inputs={"images": images})
     test_acc = log.epochs[-1]["test_acc"]
     run.finish(log,
                published=[("the same recipe in PyTorch (benchmarks/compare_cnn_bn.py)",

@@ -104,7 +104,8 @@ def main(argv=None):
         run.save_checkpoint(model, optimizer, epoch=epoch, scheduler=scheduler.state_dict())
 
     run.plot_curves(log, "LeNet-5")
-    run.draw_graph(loss_fn(model(mg.tensor(x_test[:2])), mg.tensor(y_test[:2])))
+    images = mg.tensor(x_test[:2], requires_grad=True)    # so the picture starts at the images
+    run.draw_graph(loss_fn(model(images), mg.tensor(y_test[:2])), inputs={"images": images})
     test_acc = log.epochs[-1]["test_acc"]
     run.finish(log,
                published=[("NumPy LeNet-5, 5 epochs", "98.3% train / 97.8% validation"),

@@ -143,7 +143,9 @@ def main(argv=None):
 
     run.plot_curves(log, f"ResNet-{6 * args.blocks + 2} on {name}")
     # one box per residual block (depth 3: ResNet / stages / block); depth=None shows every op
-    run.draw_graph(loss_fn(model(mg.tensor(x_test[:2])), mg.tensor(y_test[:2])), depth=3)
+    images = mg.tensor(x_test[:2], requires_grad=True)    # so the picture starts at the images
+    run.draw_graph(loss_fn(model(images), mg.tensor(y_test[:2])), inputs={"images": images},
+                   depth=3)
     test_acc = log.epochs[-1]["test_acc"]
     run.finish(log,
                published=[("ResNet-20, CIFAR-10 (He et al. 2016)", "91.25%"),

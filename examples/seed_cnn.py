@@ -75,7 +75,8 @@ def main(argv=None):
 
     run.save_checkpoint(model, optimizer, epoch=args.epochs)
     run.plot_curves(log, "seed CNN")
-    run.draw_graph(loss_fn(model(mg.tensor(x_train[:1])), mg.tensor(y_train[:1])))
+    images = mg.tensor(x_train[:1], requires_grad=True)    # so the picture starts at the images
+    run.draw_graph(loss_fn(model(images), mg.tensor(y_train[:1])), inputs={"images": images})
     test_acc = log.epochs[-1]["test_acc"]
     run.finish(log,
                published=[("1000 / 1000 images, 3 epochs (NumPy from scratch)", "78%"),

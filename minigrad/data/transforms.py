@@ -4,7 +4,8 @@ Layouts follow torchvision: `Resize` works on uint8 channels-last images (H, W) 
 loaded; `ToTensor` turns them into float32 channels-first (C, H, W) in [0, 1]; `Normalize`,
 `RandomCrop` and `RandomHorizontalFlip` then act on channels-first images (the last two axes are
 height and width). Results are NumPy arrays; the DataLoader wraps each batch into Tensors.
-Random transforms draw from their own generator (given a `seed`), or else from minigrad's, so `mg.manual_seed` makes them repeatable.
+Random transforms draw from their own generator (given a `seed`), or else from minigrad's, so
+`mg.manual_seed` makes them repeatable.
 """
 from .. import backend as B
 from ..backend import xp
