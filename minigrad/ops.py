@@ -9,10 +9,10 @@ Windows:       Windows (sliding-window view, under conv and pooling) and its adj
 
 Backward passes call primitives directly where the shapes are known to be right, and Tensor
 methods where broadcasting or checks are wanted. Binary primitives take equal dtypes, and every
-input that needs a gradient already has the output's
-shape: Tensor promotes (Cast) and broadcasts (Expand) first, so no backward has to "unbroadcast". A
-constant operand (one that needs no gradient) is left to numpy's broadcasting: its gradient is never
-asked for. Backward runs under no_grad unless create_graph=True, so it builds a graph only when asked.
+input that needs a gradient already has the output's shape: Tensor promotes (Cast) and
+broadcasts (Expand) first, so no backward has to "unbroadcast". A constant operand (one that
+needs no gradient) is left to numpy's broadcasting: its gradient is never asked for. Backward
+runs under no_grad unless create_graph=True, so it builds a graph only when asked.
 """
 import itertools
 
