@@ -137,7 +137,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 if id(t) in capture:
                     captured[id(t)] = g
             elif op is None or t._retains_grad:
-                t.grad = g if t.grad is None else t.grad + g
+                if t.grad is not None:
+                    t.grad = t.grad + g
+                else:       # g may be another leaf's gradient or a read-only view: own a copy
+                    t.grad = g if create_graph else _t.Tensor._wrap(g.data.copy())
             if op is None:
                 continue
             if op.inputs is None or _Mode.inplace != op.stamp:

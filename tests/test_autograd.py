@@ -458,3 +458,19 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
     assert mg.gradgradcheck(lambda t: t * t * t, [x])
     with pytest.raises(mg.GradcheckError):
         mg.gradgradcheck(lambda t: _WrongSecondDerivative.apply(t) * t, [x])
+
+
+def test_each_leaf_owns_its_gradient_array():
+    """Add hands the same gradient to both inputs, and Expand's is a broadcast view: a leaf's
+    .grad must still be its own writable array, so updating one leaf's gradient in place cannot
+    change another's."""
+    a = mg.randn(3, requires_grad=True)
+    b = mg.randn(3, requires_grad=True)
+    c = mg.randn(1, requires_grad=True)
+    (a + b + c).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert all(t.grad.data.flags.writeable and t.grad.data.base is None for t in (a, b, c))
+    with mg.no_grad():
+        a.grad.mul_(2.0)
+    np.testing.assert_array_equal(b.grad.data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(a.grad.data, np.full(3, 2.0, np.float32))
