@@ -80,6 +80,15 @@ def test_code_in_the_docs_runs(page, tmp_path, monkeypatch):
         exec(compile(block, page, "exec"), namespace)
 
 
+def test_examples_page_carries_the_readme_results():
+    """docs/examples.md repeats the README's Examples and Results sections; they must not drift."""
+    readme = (ROOT / "README.md").read_text()
+    sections = readme[readme.index("## Examples\n") + len("## Examples\n"):].strip()
+    page = (DOCS / "examples.md").read_text()
+    assert page.startswith("# Examples\n")
+    assert page[len("# Examples\n"):].strip() == sections
+
+
 @pytest.mark.slow
 def test_docs_site_builds_strictly(tmp_path):
     from conftest import require
