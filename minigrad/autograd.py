@@ -4,7 +4,7 @@ Each Tensor made by a primitive keeps that primitive as `_ctx`; the primitive ke
 Tensors while a gradient may still be needed. Outputs are referenced weakly, so a graph holds no
 reference cycles and is freed by reference counting alone as soon as nothing points at its outputs.
 """
-import contextlib
+import functools
 import itertools
 import weakref
 
@@ -48,13 +48,30 @@ class Primitive:
         return self.out()
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled):
-    previous, _Mode.grad = _Mode.grad, enabled
-    try:
-        yield
-    finally:
-        _Mode.grad = previous
+class _Setting:
+    """Context manager and decorator: sets _Mode.<field> to value() for the length of a with-block
+    or of each call of the decorated function, and restores it afterwards."""
+
+    def __init__(self, field: str, value):
+        self.field, self.value, self._saved = field, value, []     # a stack: re-entrant
+
+    def __enter__(self):
+        self._saved.append(getattr(_Mode, self.field))
+        setattr(_Mode, self.field, self.value())
+
+    def __exit__(self, *exc_info):
+        setattr(_Mode, self.field, self._saved.pop())
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+        return run
+
+
+def _grad_mode(enabled: bool):
+    return _Setting("grad", lambda: enabled)
 
 
 def no_grad():
@@ -71,16 +88,10 @@ def is_grad_enabled() -> bool:
     return _Mode.grad
 
 
-@contextlib.contextmanager
 def scope(name: str, kind: str = "op"):
     """Tag every op recorded inside with a named scope, so graph pictures can draw a composite op
     (kind "op") or a module (kind "module") as one box. Also a decorator (one scope per call)."""
-    previous = _Mode.scope
-    _Mode.scope = previous + ((kind, name, next(_serial)),)
-    try:
-        yield
-    finally:
-        _Mode.scope = previous
+    return _Setting("scope", lambda: _Mode.scope + ((kind, name, next(_serial)),))
 
 
 def bump_version(t):
