@@ -109,7 +109,7 @@ def shape_args(args):
 
 def mean(x, axis, keepdims):
     axis = axes(axis, x.ndim, "mean")
-    return x.sum(axis, keepdims) / math.prod(x.shape[ax] for ax in axis)
+    return ops.Sum.apply(x, axis=axis, keepdims=keepdims) / math.prod(x.shape[ax] for ax in axis)
 
 
 def var(x, axis, keepdims, correction):

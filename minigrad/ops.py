@@ -17,13 +17,21 @@ runs under no_grad unless create_graph=True, so it builds a graph only when aske
 import itertools
 
 from .autograd import Primitive
-from .backend import windows, xp
+from .backend import strided_view, xp
 
 
 def _const(array):
     """A Tensor that is a constant of the gradient graph (masks, signs)."""
     from .tensor import Tensor
     return Tensor._wrap(array)
+
+
+def _reshape(g, shape):
+    return g if g.shape == shape else Reshape.apply(g, shape=shape)
+
+
+def _expand(g, shape):
+    return g if g.shape == shape else Expand.apply(g, shape=shape)
 
 
 class Add(Primitive):
@@ -187,11 +195,13 @@ class Sum(Primitive):
         return a.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
-        return (Expand.apply(Reshape.apply(g, shape=self.shape_kept), shape=self.shape_in),)
+        return (_expand(_reshape(g, self.shape_kept), self.shape_in),)
 
 
 class Max(Primitive):
     """Maximum over `axis`; tied maxima share the gradient evenly (the torch.amax rule)."""
+
+    save_output = True
 
     def forward(self, a, axis, keepdims):
         self.axis = axis
@@ -200,10 +210,9 @@ class Max(Primitive):
 
     def backward(self, g):
         a = self.inputs[0].data
-        share = (a == a.max(axis=self.axis, keepdims=True)).astype(a.dtype)
+        share = (a == self.output().data.reshape(self.shape_kept)).astype(a.dtype)
         share /= share.sum(axis=self.axis, keepdims=True)      # in a's dtype, not float64
-        g = Expand.apply(Reshape.apply(g, shape=self.shape_kept), shape=a.shape)
-        return (Mul.apply(g, _const(share)),)
+        return (Mul.apply(_expand(_reshape(g, self.shape_kept), a.shape), _const(share)),)
 
 
 class Reshape(Primitive):
@@ -221,21 +230,27 @@ class Permute(Primitive):
         return a.transpose(axes)
 
     def backward(self, g):
-        return (Permute.apply(g, axes=tuple(xp.argsort(self.axes).tolist())),)
+        return (Permute.apply(g, axes=tuple(sorted(range(g.ndim), key=self.axes.__getitem__))),)
 
 
 class Expand(Primitive):
     """Broadcast to `shape` (a read-only view); the gradient sums over the broadcast axes."""
 
     def forward(self, a, shape):
-        self.shape_in = a.shape
-        return xp.broadcast_to(a, shape)
+        self.shape_in, lead = a.shape, len(shape) - a.ndim
+        fits, strides = lead >= 0, []
+        for n, m, s in zip((1,) * lead + a.shape, shape, (0,) * lead + a.strides):
+            fits = fits and n in (1, m)
+            strides.append(s if n == m else 0)      # stride 0 repeats a new or stretched axis
+        if not fits:
+            raise ValueError(f"cannot broadcast shape {a.shape} to {shape}")
+        return strided_view(a, tuple(shape), tuple(strides))
 
     def backward(self, g):
         lead = g.ndim - len(self.shape_in)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(self.shape_in) if n == 1 and g.shape[lead + i] != 1)
-        return (Reshape.apply(Sum.apply(g, axis=axes, keepdims=False), shape=self.shape_in),)
+        return (_reshape(Sum.apply(g, axis=axes, keepdims=False), self.shape_in),)
 
 
 class Pad(Primitive):
@@ -292,8 +307,8 @@ class IndexAdd(Primitive):
 class MatMul(Primitive):
     """a @ b for a (..., n, k) and b (..., k, m) with equal leading dims."""
 
-    def forward(self, a, b):
-        return a @ b
+    def forward(self, a, b):       # numpy's dot is the faster of the two on matrices: up to
+        return xp.dot(a, b) if a.ndim == 2 == b.ndim else a @ b   # 4x for outer products
 
     def backward(self, g):
         a, b = self.inputs        # skip the product for an input that needs no gradient
@@ -309,7 +324,13 @@ class Windows(Primitive):
     def forward(self, a, axes, size, stride, dilation):
         self.params = dict(axes=axes, size=size, stride=stride, dilation=dilation)
         self.shape_in = a.shape
-        return windows(a, axes, size, stride, dilation)
+        shape, strides = list(a.shape), list(a.strides)
+        for ax, k, s, d in zip(axes, size, stride, dilation):
+            shape[ax] = (a.shape[ax] - d * (k - 1) - 1) // s + 1
+            strides[ax] = a.strides[ax] * s
+            shape.append(k)
+            strides.append(a.strides[ax] * d)
+        return strided_view(a, tuple(shape), tuple(strides))
 
     def backward(self, g):
         return (WindowsAdd.apply(g, shape=self.shape_in, **self.params),)
