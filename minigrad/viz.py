@@ -64,12 +64,10 @@ _KINDS = {
     "composite": ("box", "filled", "#fce5cd", "#e69138"),
     "module": ("box", "filled,bold", "#fff2cc", "#bf9000"),
     "output": ("box", "rounded,filled,bold", "#f4cccc", "#cc0000"),
-    "tensor": ("box", "rounded,filled", "#ffffff", "#999999"),
     "freed": ("ellipse", "dashed,filled", "#ffffff", "#999999"),
 }
-_LEGEND = {"input": "input", "parameter": "parameter", "constant": "constant",
-           "tensor": "tensor", "op": "primitive op", "composite": "composite op",
-           "module": "module", "output": "output"}
+_LEGEND = {"input": "input", "parameter": "parameter", "constant": "constant", "op": "primitive op",
+           "composite": "composite op", "module": "module", "output": "output"}
 _CLUSTER = {
     "module": 'style="rounded,dashed"; color="#8e7cc3"; fontcolor="#674ea7"',
     "op": 'style="rounded,filled"; fillcolor="#fdf3e7"; color="#e69138"; fontcolor="#b45f06"',
@@ -250,12 +248,10 @@ class _Picture:
         self.names = {id(t): name for name, t in inputs if name}
         self.ops, self.made = _walk(self.outputs)
         self.freed = [op for op in self.ops if op.inputs is None]
-        self.consumers = {}     # id(tensor) -> the ops that take it, in data-flow order
+        self.consumers = {}     # id(tensor) -> {op: None} for the ops that take it, in order
         for op in self.ops:
             for x in op.inputs or ():
-                users = self.consumers.setdefault(id(x), [])
-                if op not in users:
-                    users.append(op)
+                self.consumers.setdefault(id(x), {})[op] = None
         self.members = {}       # scope prefix -> the ops recorded inside it
         for op in self.ops:
             for i in range(len(_scope(op))):
@@ -264,7 +260,7 @@ class _Picture:
         self.leaf_modules = modules - {m[:i] for m in modules for i in range(1, len(m))}
         self.unit = {id(op): self._unit_of(op) for op in self.ops}
         self.main_dtype = self.outputs[0].dtype
-        self._entering, self._roles = {}, {}
+        self._entering = {}
 
     def _unit_of(self, op):
         """The node an op is drawn in: ("box", scope prefix) for a collapsed composite or module,
@@ -290,21 +286,17 @@ class _Picture:
 
     def role(self, t):
         """output, intermediate, parameter, scalar (folded into its op), constant or input."""
-        if id(t) not in self._roles:
-            if any(t is o for o in self.outputs):
-                role = "output"
-            elif t._ctx is not None:
-                role = "intermediate"
-            elif id(t) in self.inputs:
-                role = "input"
-            elif t.requires_grad and self.name(t):
-                role = "parameter"
-            elif not t.requires_grad and _scalar(t) is not None:
-                role = "scalar"
-            else:
-                role = "constant" if not t.requires_grad and self._internal(t) else "input"
-            self._roles[id(t)] = role
-        return self._roles[id(t)]
+        if any(t is o for o in self.outputs):
+            return "output"
+        if t._ctx is not None:
+            return "intermediate"
+        if id(t) in self.inputs:
+            return "input"
+        if t.requires_grad and self.name(t):
+            return "parameter"
+        if not t.requires_grad and _scalar(t) is not None:
+            return "scalar"
+        return "constant" if not t.requires_grad and self._internal(t) else "input"
 
     def _internal(self, c):
         """Does constant `c` only meet data that entered its users' common scope from outside?"""
@@ -352,8 +344,6 @@ class _Picture:
         name = self.name(t)
         if role == "output":
             title = name or ("loss" if t.size == 1 else "output")
-        elif role == "intermediate":
-            title = name
         else:
             title = name or role
         flags = "requires grad" if role == "input" and t.requires_grad and \
@@ -362,12 +352,9 @@ class _Picture:
         return _html(title, f"{_fmt_shape(t.shape)} {t.dtype}", flags, value, self._grad_line(t))
 
     def _edge_label(self, t):
-        parts = [self.name(t) or "", _fmt_shape(t.shape)]
-        if t.dtype != self.main_dtype:
-            parts.append(str(t.dtype))
-        label = " ".join(p for p in parts if p)
-        grad = self._grad_line(t)
-        return f"{label}\n{grad}" if grad else label
+        dtype = str(t.dtype) if t.dtype != self.main_dtype else ""
+        label = " ".join(p for p in (self.name(t), _fmt_shape(t.shape), dtype) if p)
+        return "\n".join(p for p in (label, self._grad_line(t)) if p)
 
     def _op_label(self, op):
         name = type(op).__name__
@@ -395,17 +382,15 @@ class _Picture:
 
     def _layout(self):
         """Node ids per cluster key, edges, and what each collapsed box holds."""
-        self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, []
+        self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, {}    # edges: key -> DOT
         self.folded, self.box_ops, self.box_out, self.kinds = {}, {}, {}, set()
         self.box_parts = {}     # box -> {each composite call or primitive inside: its name}
-        edge_keys = set()
 
         def tensor_node(t, role, key):
             node_id = self.shown[id(t)] = f"t{len(self.shown)}"
-            kind = role if role in _KINDS else "tensor"
-            self.kinds.add(kind)
+            self.kinds.add(role)
             self.clusters.setdefault(key, []).append(
-                f"{node_id} {_attrs(kind, self._tensor_label(t, role))}")
+                f"{node_id} {_attrs(role, self._tensor_label(t, role))}")
 
         def unit_id(op):
             unit = self.unit[id(op)]
@@ -415,10 +400,9 @@ class _Picture:
             return self.ids[unit]
 
         def edge(src, dst, label, key):
-            if src != dst and key not in edge_keys:
-                edge_keys.add(key)
-                self.edges.append(f"{src} -> {dst}" + (f" [label={_quote(' ' + label)}]"
-                                                        if label else ""))
+            if src != dst:
+                attrs = f" [label={_quote(' ' + label)}]" if label else ""
+                self.edges.setdefault(key, f"{src} -> {dst}{attrs}")
 
         for op in self.ops:
             for x in op.inputs or ():
@@ -490,12 +474,10 @@ class _Picture:
 
     def dot(self, rankdir, legend):
         self._layout()
-        self.children = {}
+        self.children = {}      # cluster key -> {sub-cluster key: None}, in order of appearance
         for key in list(self.clusters):
             for n in range(len(key)):
-                kids = self.children.setdefault(key[:n], [])
-                if key[:n + 1] not in kids:
-                    kids.append(key[:n + 1])
+                self.children.setdefault(key[:n], {})[key[:n + 1]] = None
         lines = ["digraph minigrad {",
                  f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=10, nodesep=0.3, '
                  'ranksep=0.3, newrank=true];',
@@ -505,7 +487,7 @@ class _Picture:
         if self.freed:
             lines.append(f'  label={_quote(_FREED_NOTE)}; labelloc=b; fontcolor="#cc0000";')
         self._emit(lines, (), 1, iter(range(1 << 30)))
-        lines += [f"  {e};" for e in self.edges]
+        lines += [f"  {e};" for e in self.edges.values()]
         if legend:
             lines.append(f"  legend [label={_legend(self.kinds)}, shape=plaintext, margin=0];")
         lines.append("}")
