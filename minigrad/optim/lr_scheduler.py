@@ -65,17 +65,22 @@ def _check_int(scheduler, name, value, low):
                          f"got {value!r}")
 
 
+def _per_group(scheduler, optimizer, value, what):
+    """One `what` per param group: `value` if it is a list or tuple, else `value` repeated."""
+    n = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{type(scheduler).__name__}: expected {n} {what} (one per param group), "
+                         f"got {len(values)}")
+    return values
+
+
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch), one function for all groups or a list with one per group.
     The functions are not part of state_dict."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
-        n = len(optimizer.param_groups)
-        many = isinstance(lr_lambda, (list, tuple))
-        self.lr_lambdas = list(lr_lambda) if many else [lr_lambda] * n
-        if len(self.lr_lambdas) != n:
-            raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per param group), got "
-                             f"{len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(self, optimizer, lr_lambda, "lr_lambdas")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -174,11 +179,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor!r}")
         _check_int(self, "patience", patience, 0)
         _check_int(self, "cooldown", cooldown, 0)
-        n = len(optimizer.param_groups)
-        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
-        if len(self.min_lrs) != n:
-            raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs (one per param group), got "
-                             f"{len(self.min_lrs)}")
+        self.min_lrs = _per_group(self, optimizer, min_lr, "min_lrs")
         self.optimizer = optimizer
         self.mode, self.factor, self.patience, self.cooldown = mode, factor, patience, cooldown
         self.threshold, self.threshold_mode, self.eps = threshold, threshold_mode, eps

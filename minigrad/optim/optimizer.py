@@ -124,12 +124,10 @@ class Optimizer:
             p = by_index[int(i)]
             state[p] = {k: _array_like(v, p, f"{name}.load_state_dict: state[{i}][{k!r}]")
                         for k, v in buffers.items()}
-        groups = []
-        for mine, saved in zip(self.param_groups, saved_groups):
-            group = {**{k: v for k, v in mine.items() if k != "params"}, **saved,
-                     "params": mine["params"]}
+        groups = [{**mine, **saved, "params": mine["params"]}
+                  for mine, saved in zip(self.param_groups, saved_groups)]
+        for group in groups:
             self._validate(group)
-            groups.append(group)
         self.state, self.param_groups = state, groups
 
 
