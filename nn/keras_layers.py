@@ -52,9 +52,11 @@ class _KerasLayer(Module):
             return F.softmax(y, self._class_axis)
         return _ACTIVATIONS.get(fn, fn)(y)
 
-    def _activation_repr(self):
+    def _options_repr(self):
+        """The activation and use_bias parts of repr, where they differ from the defaults."""
         fn = self.activation
-        return "" if fn is None else f", activation={fn if isinstance(fn, str) else fn.__name__!r}"
+        s = "" if fn is None else f", activation={fn if isinstance(fn, str) else fn.__name__!r}"
+        return s + ("" if self.use_bias else ", use_bias=False")
 
 
 class Dense(_KerasLayer):
@@ -91,8 +93,7 @@ class Dense(_KerasLayer):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        bias = "" if self.use_bias else ", use_bias=False"
-        return f"{self.units}{self._activation_repr()}{bias}"
+        return f"{self.units}{self._options_repr()}"
 
 
 def _same_padding(size, k, s):
@@ -146,8 +147,7 @@ class Conv2D(_KerasLayer):
 
     def extra_repr(self):
         return (f"{self.filters}, kernel_size={self.kernel_size}, strides={self.strides}, "
-                f"padding={self.padding!r}{self._activation_repr()}"
-                + ("" if self.use_bias else ", use_bias=False"))
+                f"padding={self.padding!r}{self._options_repr()}")
 
 
 class MaxPooling2D(Module):
