@@ -152,9 +152,6 @@ class CosineAnnealingLR(LRScheduler):
         epoch, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._initial:
             return self._lrs()
-        if self._step_count == 1 and epoch > 0:     # built with last_epoch >= 0: closed form
-            return [eta_min + (base - eta_min) * (1 + math.cos(epoch * math.pi / T)) / 2
-                    for base in self.base_lrs]
         if (epoch - 1 - T) % (2 * T) == 0:          # the trough: the ratio below would be 0/0
             return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
                     for lr, base in zip(self._lrs(), self.base_lrs)]
