@@ -33,17 +33,20 @@ def _pair(value, what, cls, minimum):
     return pair
 
 
-def _reset(weight, bias):
-    """PyTorch's default init for Linear and Conv2d: kaiming_uniform_(a=sqrt(5)) makes the weight
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias is drawn from the same range."""
-    init.kaiming_uniform_(weight, a=math.sqrt(5))
-    if bias is not None:
-        fan_in = math.prod(weight.shape[1:])
-        bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
-        init.uniform_(bias, -bound, bound)
+class _WeightBias(Module):
+    """Shared by Linear and Conv2d: a weight laid out (out, in, ...) and an optional bias."""
+
+    def reset_parameters(self):
+        """PyTorch's default init: kaiming_uniform_(a=sqrt(5)) makes the weight
+        U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias is drawn from the same range."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = math.prod(self.weight.shape[1:])
+            bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+            init.uniform_(self.bias, -bound, bound)
 
 
-class Linear(Module):
+class Linear(_WeightBias):
     """y = x @ weight.T + bias, weight shaped (out_features, in_features) as in PyTorch."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
@@ -53,9 +56,6 @@ class Linear(Module):
         self.weight = Parameter(mg.zeros(out_features, in_features))
         self.bias = Parameter(mg.zeros(out_features)) if bias else None
         self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset(self.weight, self.bias)
 
     def forward(self, x):
         n = self.in_features
@@ -67,7 +67,7 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Conv2d(Module):
+class Conv2d(_WeightBias):
     """2-D convolution over (N, C, H, W) input with a weight (out, in / groups, KH, KW).
 
     Parameters
@@ -94,9 +94,6 @@ class Conv2d(Module):
         self.weight = Parameter(mg.zeros(out_channels, in_channels // groups, *self.kernel_size))
         self.bias = Parameter(mg.zeros(out_channels)) if bias else None
         self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset(self.weight, self.bias)
 
     def forward(self, x):
         C = self.in_channels
