@@ -160,10 +160,7 @@ class MaxPooling2D(Module):
             _pair(strides, "strides", "MaxPooling2D", 1)
 
     def forward(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"MaxPooling2D: expected an input of shape (N, C, H, W), received "
-                             f"{x.shape}")
-        return F.max_pool2d(x, self.pool_size, self.strides)
+        return F.max_pool2d(x, self.pool_size, self.strides)     # it checks for (N, C, H, W)
 
     def extra_repr(self):
         return f"pool_size={self.pool_size}, strides={self.strides}"
