@@ -5,6 +5,7 @@ document, and `0.npy`, `1.npy`, ... for the arrays. The JSON gives the nesting, 
 inline, and the dtype and shape of every array; tensors and arrays in it point at entries by number.
 Nothing is ever pickled, so `load` never runs code from a file; `numpy.load(path)` can read one too.
 """
+import contextlib
 import json
 import math
 import os
@@ -211,11 +212,9 @@ def _read_header(path, raw):
 
 def _fsync_folder(folder):
     """Make the rename durable too (POSIX; elsewhere a folder cannot be opened, which is fine)."""
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError:
-        pass

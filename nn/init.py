@@ -31,8 +31,7 @@ def _fans(t, caller):
 
 def _fill(t, values):
     with no_grad():
-        t.copy_(values.astype(t.dtype))
-    return t
+        return t.copy_(values.astype(t.dtype))
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
