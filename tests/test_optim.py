@@ -245,6 +245,27 @@ def test_scheduler_matches_torch(name, kwargs):
         assert [g["lr"] for g in opt.param_groups] == ours.get_last_lr()
 
 
+@pytest.mark.parametrize("last_epoch", [6, 7, 29])
+@pytest.mark.parametrize("name, kwargs", SCHEDULERS)
+def test_scheduler_built_at_last_epoch_matches_torch(name, kwargs, last_epoch):
+    """Built with last_epoch >= 0 (resuming by hand, with 'initial_lr' in each group), a schedule
+    starts from the groups' current lr and continues as PyTorch's does."""
+    torch = require("torch")
+    opt, ref = _sgd_pair(torch, lrs=(0.05, 0.03))
+    for groups, initial in ((opt.param_groups, (0.1, 0.02)), (ref.param_groups, (0.1, 0.02))):
+        for group, lr in zip(groups, initial):
+            group["initial_lr"] = lr
+    ours = getattr(lr_scheduler, name)(opt, last_epoch=last_epoch, **kwargs)
+    theirs = getattr(torch.optim.lr_scheduler, name)(ref, last_epoch=last_epoch, **kwargs)
+    for epoch in range(30):
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12, abs=1e-15), \
+            epoch
+        opt.step()
+        ref.step()
+        ours.step()
+        theirs.step()
+
+
 PLATEAUS = [
     dict(),
     dict(mode="max", factor=0.5, patience=2, threshold=0.05, threshold_mode="abs", cooldown=3),
