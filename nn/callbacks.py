@@ -81,14 +81,15 @@ class History(Callback):
 
 class ProgressBar(Callback):
     """What fit prints: verbose=1 a tqdm bar per epoch with the live loss and metrics (one line per
-    epoch when tqdm is missing), verbose=2 one line per epoch, verbose=0 nothing."""
+    epoch when tqdm is missing or, as in Keras, when stderr is a file or pipe rather than a terminal
+    or notebook), verbose=2 one line per epoch, verbose=0 nothing."""
 
     def __init__(self, epochs, steps, verbose=1):
         self.epochs, self.steps, self.verbose = epochs, steps, verbose
         self.bar, self._shown = None, 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.verbose == 1:
+        if self.verbose == 1 and (sys.stderr.isatty() or "ipykernel" in sys.modules):
             try:
                 from tqdm.auto import tqdm
             except ImportError:

@@ -1,5 +1,6 @@
 """Model.fit / evaluate / predict and the callbacks, on small problems generated here."""
 import csv
+import io
 import math
 import os
 import signal
@@ -519,16 +520,27 @@ def test_an_optimizer_object_must_cover_the_built_model():
     assert len(model.fit(x, y, verbose=0).epoch) == 1
 
 
-def test_verbose_one_shows_a_progress_bar_and_zero_is_silent(capsys):
+def test_verbose_one_shows_a_bar_on_a_terminal_and_lines_in_a_log(capsys, monkeypatch):
     x, y = blobs(20)
     mg.manual_seed(0)
     model = nn.Sequential(nn.Dense(3, activation="softmax"))
     model.compile("sgd", "cross_entropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=5, epochs=2, verbose=0)
     assert capsys.readouterr() == ("", "")
+    model.fit(x, y, batch_size=5, epochs=2, verbose=1)      # captured: not a terminal, as in a log
+    out, err = capsys.readouterr()
+    assert err == "" and out.count("\n") == 2 and out.startswith("Epoch 1/2 - loss: ") and \
+        "\nEpoch 2/2 - loss: " in out and "accuracy: " in out
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
     model.fit(x, y, batch_size=5, epochs=2, verbose=1)
-    err = capsys.readouterr().err
+    err = sys.stderr.getvalue()
     assert "Epoch 2/2" in err and "4/4" in err and "loss=" in err and "accuracy=" in err
+    monkeypatch.undo()
     model.fit(x, y, batch_size=5, epochs=1, verbose=2)
     assert capsys.readouterr().out.startswith("Epoch 1/1 - loss: ")
 
