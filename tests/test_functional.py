@@ -216,6 +216,23 @@ def test_adaptive_avg_pool2d_matches_torch(torch, shape, size):
           lambda x: torch.nn.functional.adaptive_avg_pool2d(x, size), [randn(*shape)])
 
 
+@pytest.mark.parametrize("size, stride, dilation", [
+    ((2, 2), (2, 2), (1, 1)), ((3, 2), (3, 2), (1, 1)), ((2, 3), (3, 4), (1, 1)),   # apart
+    ((2, 2), (3, 3), (2, 2)), ((3, 3), (1, 1), (1, 1)), ((2, 2), (1, 2), (2, 1)),   # ... or not
+    ((2, 2), (2, 1), (2, 1))])
+def test_windows_adjoint_matches_a_scatter_add(size, stride, dilation):
+    """The gradient of sliding windows (WindowsAdd) equals numpy's add.at scatter, for windows that
+    lie apart, leave gaps, or share elements."""
+    x = mg.tensor(randn(2, 3, 9, 11), requires_grad=True)
+    win = x.sliding_window(size, (2, 3), stride, dilation)        # (2, 3, OH, OW, KH, KW)
+    g = randn(*win.shape, seed=1)
+    expected = np.zeros(x.shape)
+    for i, j, a, b in np.ndindex(*win.shape[2:]):
+        h, w = i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]
+        np.add.at(expected, (slice(None), slice(None), h, w), g[:, :, i, j, a, b])
+    np.testing.assert_allclose(mg.grad(win, x, mg.tensor(g))[0].numpy(), expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("shape, kernel", [((2, 3, 8, 6), 2), ((1, 2, 9, 7), (3, 2)),
                                            ((2, 2, 6, 6), 3)])
 def test_pool_reshape_fast_path_agrees_with_windows(shape, kernel):
