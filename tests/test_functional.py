@@ -233,6 +233,16 @@ def test_windows_adjoint_matches_a_scatter_add(size, stride, dilation):
     np.testing.assert_allclose(mg.grad(win, x, mg.tensor(g))[0].numpy(), expected, rtol=1e-12)
 
 
+def _paths_agree(fast, slow, x, op):
+    """Two ways of computing one op: `op` appears only in the slow one, and both give the same
+    values and the same gradient in x."""
+    assert op not in op_names(fast) and op in op_names(slow)
+    np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-12)
+    g = mg.tensor(randn(*fast.shape, seed=1))
+    np.testing.assert_allclose(mg.grad(fast, x, g)[0].numpy(), mg.grad(slow, x, g)[0].numpy(),
+                               rtol=1e-12)
+
+
 @pytest.mark.parametrize("shape, kernel", [((2, 3, 8, 6), 2), ((1, 2, 9, 7), (3, 2)),
                                            ((2, 2, 6, 6), 3)])
 def test_pool_reshape_fast_path_agrees_with_windows(shape, kernel):
@@ -241,21 +251,12 @@ def test_pool_reshape_fast_path_agrees_with_windows(shape, kernel):
     for reduce in ("max", "mean"):
         fast, slow = (getattr(conv._windows(x, k, k, (1, 1), tile=t), reduce)(0)
                       for t in (True, False))
-        assert "Windows" not in op_names(fast) and "Windows" in op_names(slow)
-        np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-12)
-        g = mg.tensor(randn(*fast.shape, seed=1))
-        np.testing.assert_allclose(mg.grad(fast, x, g)[0].numpy(), mg.grad(slow, x, g)[0].numpy(),
-                                   rtol=1e-12)
+        _paths_agree(fast, slow, x, "Windows")
 
 
 def test_adaptive_matmul_path_agrees_with_reshape_path():
     x = mg.tensor(randn(2, 3, 8, 6), requires_grad=True)
-    fast, slow = F.adaptive_avg_pool2d(x, (4, 2)), conv._adaptive_matmul(x, 4, 2)
-    assert "MatMul" not in op_names(fast) and "MatMul" in op_names(slow)
-    np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-12)
-    g = mg.tensor(randn(*fast.shape, seed=1))
-    np.testing.assert_allclose(mg.grad(fast, x, g)[0].numpy(), mg.grad(slow, x, g)[0].numpy(),
-                               rtol=1e-12)
+    _paths_agree(F.adaptive_avg_pool2d(x, (4, 2)), conv._adaptive_matmul(x, 4, 2), x, "MatMul")
 
 
 def test_pooling_gradcheck():
