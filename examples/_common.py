@@ -16,6 +16,7 @@ import time
 
 import minigrad as mg
 from minigrad import viz
+from minigrad.data import datasets
 
 
 def _positive(text):
@@ -107,6 +108,14 @@ def root(args, folder: str):
     if os.path.basename(path) == folder and not os.path.isdir(os.path.join(path, folder)):
         return os.path.dirname(path) or "."
     return args.data
+
+
+def mnist(args):
+    """MNIST's training and test sets, from --data or the loader's default place (downloaded when
+    missing); a missing or broken set ends the run with a clean message."""
+    with loading("MNIST"):
+        return (datasets.MNIST(root(args, "mnist"), train=True),
+                datasets.MNIST(root(args, "mnist"), train=False))
 
 
 def check_labels(targets, num_classes: int, what: str):
@@ -281,3 +290,10 @@ def count(n: int, noun: str) -> str:
 
 def percent(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
+
+
+def epoch_line(epoch: int, record: dict) -> str:
+    """'epoch 3: train loss 0.0412, train accuracy 98.71%, test accuracy 98.90%' from a record of
+    TrainLog.end_epoch (with test_acc)."""
+    return (f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
+            f"{percent(record['train_acc'])}, test accuracy {percent(record['test_acc'])}")

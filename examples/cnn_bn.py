@@ -14,7 +14,7 @@ import _common as common
 import minigrad as mg
 import nn
 from minigrad import optim
-from minigrad.data import DataLoader, TensorDataset, datasets, transforms
+from minigrad.data import DataLoader, TensorDataset, transforms
 
 
 class ConvNet(nn.Module):
@@ -35,9 +35,7 @@ class ConvNet(nn.Module):
 
 def load(args):
     """MNIST as float32 (N, 1, 28, 28) arrays in [0, 1] (the test set) and the raw training set."""
-    with common.loading("MNIST"):
-        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
-        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
+    train_set, test_set = common.mnist(args)
     x_train = common.first(train_set.data, args.train)
     y_train = common.first(train_set.targets, args.train)
     x_test = transforms.ToTensor().apply_batch(common.first(test_set.data, args.test))
@@ -73,9 +71,7 @@ def train(args, data, run=None):
                 bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test))
         elapsed = f"  ({run.elapsed():.0f} s)" if run else ""
-        print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
-              f"{common.percent(record['train_acc'])}, test accuracy "
-              f"{common.percent(record['test_acc'])}{elapsed}", flush=True)
+        print(common.epoch_line(epoch, record) + elapsed, flush=True)
     return model, optimizer, log, loss_fn
 
 

@@ -25,7 +25,6 @@ Published figure: the same model in Keras reaches 97.4% test accuracy on MNIST a
 import _common as common
 
 import nn
-from minigrad.data import datasets
 from nn.callbacks import Callback, ModelCheckpoint
 
 
@@ -46,9 +45,7 @@ def main(argv=None):
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
                    help="compile's optimizer (default sgd)")
     args = common.parse(p, argv, limit=300, epochs=2)
-    with common.loading("MNIST"):
-        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
-        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
+    train_set, test_set = common.mnist(args)
     common.check_labels(train_set.targets, 10, "MNIST training labels")
     x_train = common.first(train_set.data, args.train)[:, None].astype("float32") / 255 - 0.5
     y_train = common.first(train_set.targets, args.train)

@@ -17,7 +17,7 @@ import _common as common
 import minigrad as mg
 import nn
 from minigrad import optim
-from minigrad.data import DataLoader, TensorDataset, datasets, transforms
+from minigrad.data import DataLoader, TensorDataset, transforms
 from nn import functional as F
 
 MEAN, STD = 0.1307, 0.3081      # of the MNIST training pixels, scaled to [0, 1]
@@ -61,9 +61,7 @@ def main(argv=None):
     p.add_argument("--schedule", choices=("cosine", "constant"), default="cosine",
                    help="lr schedule after the warm-up (default cosine)")
     args = common.parse(p, argv, limit=500, epochs=1)
-    with common.loading("MNIST"):
-        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
-        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
+    train_set, test_set = common.mnist(args)
     normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
     x_train = common.first(train_set.data, args.train)
     y_train = common.first(train_set.targets, args.train)
@@ -98,9 +96,7 @@ def main(argv=None):
             if log.step % 20 == 0:
                 bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test))
-        print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
-              f"{common.percent(record['train_acc'])}, test accuracy "
-              f"{common.percent(record['test_acc'])}  ({run.elapsed():.0f} s)", flush=True)
+        print(f"{common.epoch_line(epoch, record)}  ({run.elapsed():.0f} s)", flush=True)
         run.save_checkpoint(model, optimizer, epoch=epoch, scheduler=scheduler.state_dict())
 
     run.plot_curves(log, "LeNet-5")

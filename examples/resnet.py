@@ -136,9 +136,7 @@ def main(argv=None):
             if log.step % 10 == 0:
                 bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test, batch_size=500))
-        print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
-              f"{common.percent(record['train_acc'])}, test accuracy "
-              f"{common.percent(record['test_acc'])}  ({run.elapsed():.0f} s)", flush=True)
+        print(f"{common.epoch_line(epoch, record)}  ({run.elapsed():.0f} s)", flush=True)
         run.save_checkpoint(model, optimizer, epoch=epoch, scheduler=scheduler.state_dict())
 
     run.plot_curves(log, f"ResNet-{6 * args.blocks + 2} on {name}")

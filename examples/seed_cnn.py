@@ -14,7 +14,7 @@ import _common as common
 import minigrad as mg
 import nn
 from minigrad import optim
-from minigrad.data import DataLoader, TensorDataset, datasets
+from minigrad.data import DataLoader, TensorDataset
 
 
 def seed_cnn():
@@ -40,9 +40,7 @@ def prepare(dataset, n):
 def main(argv=None):
     p = common.parser("seed_cnn", __doc__, epochs=3, batch_size=1, lr=0.005)
     args = common.parse(p, argv, limit=300, epochs=1)
-    with common.loading("MNIST"):
-        train_set = datasets.MNIST(common.root(args, "mnist"), train=True)
-        test_set = datasets.MNIST(common.root(args, "mnist"), train=False)
+    train_set, test_set = common.mnist(args)
     x_train, y_train = prepare(train_set, args.train)
     x_test, y_test = prepare(test_set, args.test)
     common.check_labels(y_train, 10, "MNIST training labels")
@@ -69,9 +67,7 @@ def main(argv=None):
             if log.step % 100 == 0:
                 bar.set_postfix(log.postfix(), refresh=False)
         record = log.end_epoch(test_acc=common.accuracy(model, x_test, y_test))
-        print(f"epoch {epoch}: train loss {record['train_loss']:.4f}, train accuracy "
-              f"{common.percent(record['train_acc'])}, test accuracy "
-              f"{common.percent(record['test_acc'])}  ({run.elapsed():.0f} s)")
+        print(f"{common.epoch_line(epoch, record)}  ({run.elapsed():.0f} s)")
 
     run.save_checkpoint(model, optimizer, epoch=args.epochs)
     run.plot_curves(log, "seed CNN")
