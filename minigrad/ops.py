@@ -26,6 +26,8 @@ def _const(array):
     return Tensor._wrap(array)
 
 
+# Backward's no-op-skipping reshape and broadcast: Tensor.reshape/.expand skip no-ops too, but also
+# parse and check their arguments, which made a batch-1 training step 2-4% slower.
 def _reshape(g, shape):
     return g if g.shape == shape else Reshape.apply(g, shape=shape)
 
