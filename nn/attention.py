@@ -131,7 +131,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
 def _attend(q, k, v, mask, dropout_p, scale=None):
     """(softmax(q k^T * scale + mask) v, the weights): the work of scaled_dot_product_attention
-    and MultiheadAttention, mask boolean (True attends) or float (added)."""
+    and MultiheadAttention, mask boolean (True attends) or float (added). A query that may see
+    no key gets zero weights and output, as torch's scaled_dot_product_attention gives."""
     scores = (q @ k.swapaxes(-2, -1)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
     if mask is not None:
         if mask.ndim > scores.ndim or any(m not in (1, s) for m, s in
@@ -139,7 +140,10 @@ def _attend(q, k, v, mask, dropout_p, scale=None):
             raise ValueError(f"scaled_dot_product_attention: attn_mask {mask.shape} does not "
                              f"broadcast to the scores (..., L, S) = {scores.shape}")
         scores = mg.where(mask, scores, -math.inf) if mask.dtype == mg.bool_ else scores + mask
-    weights = scores.softmax(-1)
+        dead = (scores.detach() == -math.inf).all(-1).unsqueeze(-1)    # rows that see no key
+        weights = mg.where(dead, 0.0, scores).softmax(-1) * (~dead).astype(scores.dtype)
+    else:
+        weights = scores.softmax(-1)
     if dropout_p > 0:
         from .functional import dropout
         weights = dropout(weights, dropout_p)
