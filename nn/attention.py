@@ -2,7 +2,8 @@
 torch.nn.functional's names; nn.functional re-exports them.
 
 Nothing here has a backward pass or touches arrays: every gradient comes from the engine. Each
-public op runs inside `mg.scope(name)`, so a graph picture draws it as one box.
+public op runs inside `mg.scope(name)`, so a graph picture draws it as one box (attention's box
+is opened by `_attend`, which MultiheadAttention shares).
 
 Size budget: 110 code lines
 """
@@ -99,7 +100,6 @@ def _causal(L, S):
     return mg.tensor([[j <= i for j in range(S)] for i in range(L)])
 
 
-@mg.scope("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
                                  scale: float | None = None) -> Tensor:
@@ -129,6 +129,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     return _attend(query, key, value, mask, dropout_p, scale)[0]
 
 
+@mg.scope("scaled_dot_product_attention")
 def _attend(q, k, v, mask, dropout_p, scale=None):
     """(softmax(q k^T * scale + mask) v, the weights): the work of scaled_dot_product_attention
     and MultiheadAttention, mask boolean (True attends) or float (added). A query that may see
