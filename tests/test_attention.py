@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nn
 from conftest import require
+from minigrad.functions import sliding_window_add
 from nn import functional as F
 
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True)
@@ -241,6 +242,8 @@ T = mg.zeros
      ["output_padding", "(2, 2)", "stride"]),
     (lambda: F.conv_transpose2d(T(1, 4, 1, 1), T(4, 2, 1, 1), padding=1), ["padding",
                                                                           "(1, 4, 1, 1)"]),
+    (lambda: sliding_window_add(T(2, 2, 3, 2, 2), (2, 4, 4), (1, 2)),
+     ["sliding_window_add", "(2, 2, 3, 2, 2)", "(2, 4, 4)"]),
     (lambda: nn.MultiheadAttention(6, 4), ["MultiheadAttention", "embed_dim=6", "num_heads=4"]),
     (lambda: nn.MultiheadAttention(4, 2)(T(3, 1, 5), T(3, 1, 5), T(3, 1, 5)),
      ["MultiheadAttention", "(3, 1, 5)", "embed_dim=4"]),
