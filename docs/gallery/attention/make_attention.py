@@ -1,4 +1,4 @@
-"""Regenerate the pictures of docs/attention.md: python docs/gallery/make_attention.py
+"""Regenerate the pictures of docs/attention.md: python docs/gallery/attention/make_attention.py
 
 Needs Graphviz (`dot`) and the graphviz Python package (pip install "minigrad[viz]").
 """
