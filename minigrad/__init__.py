@@ -23,3 +23,8 @@ __all__ = [
     "optim", "data", "viz", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]
+
+# --- interop: ONNX export (minigrad/onnx.py) ------------------------------------------------------
+from . import onnx  # noqa: E402
+
+__all__ += ["onnx"]
