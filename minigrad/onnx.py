@@ -139,7 +139,7 @@ class _Trace:
                     outer[id(x)] = x
         values = [x for x in outer.values() if x._ctx is not None or id(x) in self.input_ids]
         leaves = [x for x in outer.values() if x._ctx is None and id(x) not in self.input_ids
-                  and x.size > 1]
+                  and (x.ndim > 0 or x.name)]     # not the scalars a composite writes (eps)
         made = [self.made[id(op)] for op in members]
         users = {id(x) for op in self.ops if id(op) not in inside for x in op.inputs}
         leaving = [t for t in made if id(t) in users or any(t is o for o in self.outs)]
@@ -156,6 +156,12 @@ def _composite(op):
         if kind == "op" and name in _RULES:
             return scope[:i + 1]
     return None
+
+
+def _compact(array):
+    """A broadcast view (stride 0) back at size 1 along its repeated axes."""
+    return array[tuple(slice(0, 1) if s == 0 and n > 1 else slice(None)
+                       for s, n in zip(array.strides, array.shape))]
 
 
 def _find(members, cls):
@@ -219,7 +225,7 @@ def _adaptive_avg_pool(members, x, leaves, out, made):
 
 
 def _batch_norm(members, x, leaves, out, made):
-    eps = [c for op in members if type(op) is ops.Add for c in op.inputs if c.size == 1]
+    eps = [c for op in members if type(op) is ops.Add for c in op.inputs if c.ndim == 0]
     if len(leaves) not in (2, 4) or len(eps) != 1 or any(t.shape != (x.shape[1],) for t in leaves):
         return None
     mean, var = leaves[:2]
@@ -260,6 +266,7 @@ _RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
           "linear": _linear, "relu": _plain("Relu"), "leaky_relu": _leaky_relu,
           "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "softmax": _softmax("Softmax"),
           "log_softmax": _softmax("LogSoftmax")}
+_BROADCASTING = {"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "MatMul", "Where"}
 _SAME = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow", "Neg": "Neg",
          "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Tanh": "Tanh", "Abs": "Abs",
          "Maximum": "Max", "Minimum": "Min", "MatMul": "MatMul"}
@@ -344,10 +351,14 @@ class _Graph:
 
     def _check_constants(self, op, op2):
         """Refuse a constant operand that differs between the two recordings."""
-        pairs = [(a.data, b.data) for a, b in zip(op.inputs, op2.inputs) if a._ctx is None and
-                 id(a) not in self.first.input_ids and not a.requires_grad]
+        pairs = []
+        for a, b in zip(op.inputs, op2.inputs):
+            if a._ctx is None and id(a) not in self.first.input_ids and not a.requires_grad:
+                pairs.append((_compact(a.data), _compact(b.data)))
+                if id(a) not in self.names and type(op).__name__ in _BROADCASTING:
+                    self.names[id(a)] = self.const(pairs[-1][0])    # ONNX broadcasts it back
         if type(op) is ops.Where:
-            pairs.append((op.cond, op2.cond))
+            pairs.append((_compact(op.cond), _compact(op2.cond)))
         for a, b in pairs:
             if a.shape != b.shape or not xp.array_equal(a, b):
                 scope = "/".join(name for _, name, _ in getattr(op, "scope", ())) or "top level"
@@ -372,7 +383,7 @@ class _Graph:
         elif kind == "Cast":
             y = self.node("Cast", x, to=self.helper.np_dtype_to_tensor_dtype(out.dtype))
         elif kind == "Where":
-            y = self.node("Where", [self.const(op.cond, "cond"), *x])
+            y = self.node("Where", [self.const(_compact(op.cond), "cond"), *x])
         elif kind == "Concat":
             y = self.node("Concat", x, axis=op.axis)
         elif kind in ("Sum", "Max"):
@@ -415,7 +426,8 @@ class _Graph:
         arrays = [i for i, k in enumerate(k for k in key if k is not None)
                   if isinstance(k, xp.ndarray)]
         if arrays:
-            if len(arrays) > 1 or key[arrays[0]].dtype.kind not in "iu" or None in key:
+            if len(arrays) > 1 or key[arrays[0]].dtype.kind not in "iu" or \
+                    any(k is None for k in key):
                 raise NotImplementedError("onnx.export: the primitive Index with boolean or "
                                           "several array keys has no ONNX lowering")
             return self.node("Gather", [x, self.const(key[arrays[0]], "indices")], axis=arrays[0])
