@@ -105,3 +105,16 @@ def test_one_rank_without_mpirun():
     mg.distributed.average_gradients([])               # world of one: nothing to do
     with pytest.raises(RuntimeError, match="call distributed.init"):
         mg.distributed.broadcast(mg.zeros(3))
+
+
+def test_example_trains_under_mpirun_and_rank_0_alone_writes(tmp_path):
+    from conftest import data_dir
+    env = dict(ENV, MINIGRAD_DATA=data_dir(), PYTHONWARNINGS="ignore")
+    require("mpi4py")
+    proc = subprocess.run(["mpirun", "-n", "2", "--oversubscribe", sys.executable,
+                           str(ROOT / "examples/lenet5.py"), "--quick", "--distributed",
+                           "--no-progress", "--out", str(tmp_path)], capture_output=True,
+                          text=True, env=env, timeout=300, cwd=ROOT)
+    ok(proc)
+    assert proc.stdout.count("lenet5: finished") == 1          # rank 1 prints nothing
+    assert mg.load(tmp_path / "checkpoint.npz")["model"]
