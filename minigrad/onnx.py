@@ -21,8 +21,10 @@ adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean inde
 The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
 model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
 
-Size budget: 280 code lines
+Size budget: 345 code lines
 """
+import contextlib
+
 from . import ops
 from .autograd import enable_grad
 from .backend import xp
@@ -42,11 +44,11 @@ def _onnx():
 
 
 def export(model_or_fn, example_inputs, path=None, opset_version: int = 17,
-           dynamic_batch: bool = True, input_names=None, output_names=None):
+           dynamic_batch: bool = True):
     """Write the ONNX model of `model_or_fn` (a Module, run in eval mode, or any function of
     Tensors) applied to `example_inputs` (a Tensor, an array or a tuple of them) to `path`, and
     return the `onnx.ModelProto` (checked by `onnx.checker`). Inputs and outputs are named
-    `input`, `output` (`input0`, `input1` ... when there are several) unless names are given."""
+    `input`, `output` (`input0`, `input1` ... when there are several)."""
     onnx = _onnx()
     if not isinstance(opset_version, int) or opset_version < MIN_OPSET:
         raise ValueError(f"onnx.export: opset_version must be an int >= {MIN_OPSET}, got "
@@ -60,43 +62,36 @@ def export(model_or_fn, example_inputs, path=None, opset_version: int = 17,
     more = [x * 1.5 if x.dtype.kind == "f" else x for x in more]     # other values, same signs
     with _export_mode(model_or_fn):
         first, second = _Trace(model_or_fn, xs), _Trace(model_or_fn, more)
-    graph = _Graph(onnx, first, second, opset_version, _names(input_names, len(xs), "input"))
-    model = graph.model(_names(output_names, len(first.outs), "output"))
+    graph = _Graph(onnx, first, second, opset_version, _names(len(xs), "input"))
+    model = graph.model(_names(len(first.outs), "output"))
     onnx.checker.check_model(model)
     if path is not None:
         onnx.save(model, str(path))
     return model
 
 
-def _names(names, n, stem):
-    names = list(names) if names is not None else [stem] if n == 1 else [f"{stem}{i}"
-                                                                         for i in range(n)]
-    if len(names) != n:
-        raise ValueError(f"onnx.export: {n} {stem}s but {len(names)} {stem} names")
-    return names
+def _names(n, stem):
+    return [stem] if n == 1 else [f"{stem}{i}" for i in range(n)]
 
 
-class _export_mode:
+@contextlib.contextmanager
+def _export_mode(model):
     """Eval mode, and float buffers (running statistics) made to require grad so that their uses
     are recorded too; both undone afterwards."""
-
-    def __init__(self, model):
-        self.model = model if hasattr(model, "named_buffers") else None
-
-    def __enter__(self):
-        if self.model is not None:
-            self.training = self.model.training
-            self.buffers = [t for _, t in self.model.named_buffers() if t.dtype.kind == "f"
-                            and not t.requires_grad]
-            self.model.eval()
-            for t in self.buffers:
-                t.requires_grad = True
-
-    def __exit__(self, *exc_info):
-        if self.model is not None:
-            for t in self.buffers:
-                t.requires_grad = False
-            self.model.train(self.training)
+    if not hasattr(model, "named_buffers"):
+        yield
+        return
+    training, buffers = model.training, [t for _, t in model.named_buffers()
+                                         if t.dtype.kind == "f" and not t.requires_grad]
+    model.eval()
+    for t in buffers:
+        t.requires_grad = True
+    try:
+        yield
+    finally:
+        for t in buffers:
+            t.requires_grad = False
+        model.train(training)
 
 
 class _Trace:
@@ -196,7 +191,8 @@ def _window_attrs(members, made):
         p = win.params
         attrs = dict(kernel_shape=p["size"], strides=p["stride"], dilations=p["dilation"])
     else:
-        tiles = next((op for op in members if type(op) is ops.Reshape and made[id(op)].ndim == 6), None)
+        tiles = next((op for op in members if type(op) is ops.Reshape and made[id(op)].ndim == 6),
+                     None)
         if tiles is None:
             return None
         kernel = made[id(tiles)].shape[3], made[id(tiles)].shape[5]
@@ -267,9 +263,8 @@ _RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
           "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "softmax": _softmax("Softmax"),
           "log_softmax": _softmax("LogSoftmax")}
 _BROADCASTING = {"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "MatMul", "Where"}
-_SAME = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow", "Neg": "Neg",
-         "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Tanh": "Tanh", "Abs": "Abs",
-         "Maximum": "Max", "Minimum": "Min", "MatMul": "MatMul"}
+_SAME = {"Maximum": "Max", "Minimum": "Min", **{name: name for name in (
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "MatMul")}}
 
 
 class _Graph:
@@ -290,7 +285,6 @@ class _Graph:
                              "input values (data-dependent control flow); it has no ONNX export")
         for a, b in zip(first.units, second.units):
             if a[0] == "node":
-                self.name(a[1][1][0])     # the first input is named before the node's outputs
                 rule, out = a[1], first.made[id(a[2][-1])]
                 inputs = [self.name(t) for t in rule[1]]
                 self.names[id(out)] = self.node(rule[0], inputs, **rule[2])
@@ -322,7 +316,7 @@ class _Graph:
         self.nodes.append(self.helper.make_node(kind, inputs, [out], **attrs))
         return out
 
-    def shape(self, op, op2, axis_copy=True):
+    def shape(self, op, op2):
         """The output shape of `op` as a constant for Reshape: a dimension that follows the batch
         copies the input's (0) where it can, else is inferred (-1)."""
         s1, s2 = self.first.made[id(op)].shape, self.second.made[id(op2)].shape
@@ -408,41 +402,37 @@ class _Graph:
     def _pad(self, op, x, out):
         lo = [s.start for s in op.inner]
         hi = [n - s.stop for s, n in zip(op.inner, out.shape)]
-        edge = next(i for i, w in enumerate(lo + hi) if w) % out.ndim    # an axis with padding
-        corner = [0] * out.ndim
-        corner[edge] = 0 if lo[edge] else out.shape[edge] - 1
-        value = out.data[tuple(corner)]
+        value = out.data.flat[0 if any(lo) else -1]     # the first or the last one is padding
         return self.node("Pad", [x, self.const(xp.asarray(lo + hi, dtype=xp.int64), "pads"),
                                  self.const(value, "pad_value")])
 
     def _index(self, op, x, shape):
         """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
-        as a Gather."""
+        among whole slices as a Gather."""
         key, shape_in = list(op.key), op.inputs[0].shape
         if any(k is Ellipsis for k in key):
-            i = key.index(Ellipsis)
-            named = sum(k is not None for k in key) - 1
-            key[i:i + 1] = [slice(None)] * (len(shape_in) - named)
-        arrays = [i for i, k in enumerate(k for k in key if k is not None)
-                  if isinstance(k, xp.ndarray)]
+            i = next(i for i, k in enumerate(key) if k is Ellipsis)
+            key[i:i + 1] = [slice(None)] * (len(shape_in) + 1 + sum(k is None for k in key)
+                                            - len(key))
+        keys = [k for k in key if k is not None]
+        arrays = [i for i, k in enumerate(keys) if isinstance(k, xp.ndarray)]
         if arrays:
-            if len(arrays) > 1 or key[arrays[0]].dtype.kind not in "iu" or \
-                    any(k is None for k in key):
-                raise NotImplementedError("onnx.export: the primitive Index with boolean or "
-                                          "several array keys has no ONNX lowering")
-            return self.node("Gather", [x, self.const(key[arrays[0]], "indices")], axis=arrays[0])
-        starts, ends, axes, steps = [], [], [], []
-        for axis, k in enumerate(k for k in key if k is not None):
+            i = arrays[0]
+            if keys[i].dtype.kind not in "iu" or len(keys) < len(key) or any(
+                    k != slice(None) for j, k in enumerate(keys) if j != i):
+                raise NotImplementedError("onnx.export: the primitive Index with a boolean key, "
+                                          "or an array key beside others, has no ONNX lowering")
+            return self.node("Gather", [x, self.const(keys[i], "indices")], axis=i)
+        rows = []      # (start, stop, axis, step) of the axes that are not taken whole
+        for axis, k in enumerate(keys):
             k = slice(k, k + 1 if k != -1 else None) if isinstance(k, (int, xp.integer)) else k
             start, stop, step = k.indices(shape_in[axis])
             if (start, stop, step) != (0, shape_in[axis], 1):
-                stop = -shape_in[axis] - 1 if step < 0 and stop < 0 else stop
-                starts, ends, axes, steps = starts + [start], ends + [stop], axes + [axis], \
-                    steps + [step]
-        if axes:
-            x = self.node("Slice", [x] + [self.const(xp.asarray(v, dtype=xp.int64), n) for v, n
-                                          in zip((starts, ends, axes, steps), ("starts", "ends",
-                                                                               "axes", "steps"))])
+                rows.append((start, -shape_in[axis] - 1 if step < 0 and stop < 0 else stop,
+                             axis, step))
+        if rows:
+            x = self.node("Slice", [x, *(self.const(xp.asarray(v, dtype=xp.int64), "slice")
+                                         for v in zip(*rows))])
         return self.node("Reshape", [x, shape])
 
     def _value_info(self, name, t, t2):
