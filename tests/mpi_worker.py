@@ -1,5 +1,6 @@
 """What tests/test_distributed.py runs under mpirun (and alone, as the one-process reference):
-LeNet-5 trained with fit on seeded random images; rank 0 saves the final weights.
+LeNet-5 trained with fit on seeded random images, global batch 8; rank 0 saves the final
+weights.
 
   python tests/mpi_worker.py OUT [--distributed] [--epochs E] [--checkpoint F] [--resume F]
                              [--die-after N] [--stall-after N] [--timeout S]
@@ -58,8 +59,9 @@ def main():
     model.fit(x, y, batch_size=8, epochs=args.epochs, seed=5 if args.resume is None else None,
               verbose=0, callbacks=callbacks, resume_from=args.resume,
               distributed=args.distributed)
-    if mg.distributed.rank == 0:
-        mg.save(model.state_dict(), args.out)
+    if mg.distributed.rank == 0:       # and the batch size each rank trained on
+        mg.save({"model": model.state_dict(), "local_batch": model._run.loader.batch_size},
+                args.out)
 
 
 if __name__ == "__main__":
