@@ -127,3 +127,9 @@ def test_gradients_travel_in_buckets_not_one_per_parameter():
     sys.path.insert(0, str(ROOT / "examples"))
     from lenet5 import LeNet5
     assert len(mg.distributed._buckets(list(LeNet5().parameters()), 25 * 2**20)) == 1
+
+
+def test_missing_mpi4py_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    with pytest.raises(ImportError, match=r'pip install "minigrad\[mpi\]"'):
+        mg.distributed.init()

@@ -136,3 +136,9 @@ def test_model_without_onnx_equivalent_names_the_primitive():
         mg.onnx.export(lambda t: t.relu(), x)                      # relu outside F.relu's scope
     with pytest.raises(ValueError, match="opset_version must be an int >= 13"):
         mg.onnx.export(F.relu, x, opset_version=11)
+
+
+def test_missing_onnx_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)          # import onnx now fails
+    with pytest.raises(ImportError, match=r'pip install "minigrad\[onnx\]"'):
+        mg.onnx.export(F.relu, mg.randn(2, 3))
