@@ -21,7 +21,7 @@ adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean inde
 The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
 model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
 
-Size budget: 345 code lines
+Size budget: 350 code lines
 """
 import contextlib
 
@@ -103,11 +103,13 @@ class _Trace:
         with enable_grad():
             out = fn(*self.inputs)
         self.outs = list(out) if isinstance(out, (tuple, list)) else [out]
-        for i, t in enumerate(self.outs):
-            if not isinstance(t, Tensor):
-                raise TypeError(f"onnx.export: output {i} is a {type(t).__name__}, not a Tensor")
-        self.ops, self.made = _walk(self.outs)
         self.input_ids = {id(t) for t in self.inputs}
+        for i, t in enumerate(self.outs):
+            if not isinstance(t, Tensor) or t._ctx is None and id(t) not in self.input_ids:
+                raise TypeError(f"onnx.export: output {i} is not a Tensor computed from the "
+                                "inputs by recorded ops (argmax, comparisons and no_grad are "
+                                "not recorded)")
+        self.ops, self.made = _walk(self.outs)
         groups = {}
         for op in self.ops:
             key = _composite(op)
@@ -230,9 +232,8 @@ def _batch_norm(members, x, leaves, out, made):
 
 
 def _linear(members, x, leaves, out, made):
-    if x.ndim != 2 or not leaves or leaves[0].ndim != 2 or len(leaves) > 2:
-        return None
-    return "Gemm", leaves, dict(transB=1)
+    fits = x.ndim == 2 and 1 <= len(leaves) <= 2 and leaves[0].ndim == 2
+    return ("Gemm", leaves, dict(transB=1)) if fits else None
 
 
 def _leaky_relu(members, x, leaves, out, made):
@@ -292,10 +293,7 @@ class _Graph:
                 self._lower(a[1], b[1])
 
     def fresh(self, stem):
-        name, i = stem, 0
-        while name in self.used:
-            i += 1
-            name = f"{stem}_{i}"
+        name = f"{stem}_{len(self.used)}" if stem in self.used else stem    # a new number each
         self.used.add(name)
         return name
 
@@ -353,6 +351,8 @@ class _Graph:
                     self.names[id(a)] = self.const(pairs[-1][0])    # ONNX broadcasts it back
         if type(op) is ops.Where:
             pairs.append((_compact(op.cond), _compact(op2.cond)))
+        if type(op) is ops.Index:       # index arrays (argmax, masks) computed from the data
+            pairs += [(a, b) for a, b in zip(op.key, op2.key) if isinstance(a, xp.ndarray)]
         for a, b in pairs:
             if a.shape != b.shape or not xp.array_equal(a, b):
                 scope = "/".join(name for _, name, _ in getattr(op, "scope", ())) or "top level"

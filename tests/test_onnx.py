@@ -134,6 +134,10 @@ def test_model_without_onnx_equivalent_names_the_primitive():
     with pytest.raises(ValueError, match=r"Where \(in top level\) uses a constant of shape "
                                          r"\(2, 3, 8\) computed from the input data"):
         mg.onnx.export(lambda t: t.relu(), x)                      # relu outside F.relu's scope
+    with pytest.raises(ValueError, match=r"Index \(in top level\) uses a constant of shape \(2,\)"):
+        mg.onnx.export(lambda t: t[t[:, 0, 0].numpy().argsort()], x)      # sorts the samples
+    with pytest.raises(TypeError, match="output 0 is not a Tensor computed from the inputs"):
+        mg.onnx.export(lambda t: t.argmax(1), x)
     with pytest.raises(ValueError, match="opset_version must be an int >= 13"):
         mg.onnx.export(F.relu, x, opset_version=11)
 
