@@ -56,8 +56,8 @@ def export(model_or_fn, example_inputs, path=None, opset_version: int = 17,
     xs = list(example_inputs) if isinstance(example_inputs, (tuple, list)) else [example_inputs]
     xs = [x.data if isinstance(x, Tensor) else xp.asarray(x) for x in xs]
     if not xs or any(x.ndim == 0 for x in xs):
-        raise ValueError("onnx.export: example_inputs must be one or more arrays with a batch axis, "
-                         f"got shapes {[x.shape for x in xs]}")
+        raise ValueError("onnx.export: example_inputs must be one or more arrays with a batch "
+                         f"axis, got shapes {[x.shape for x in xs]}")
     more = [xp.resize(x[::-1], (x.shape[0] + dynamic_batch,) + x.shape[1:]) for x in xs]
     more = [x * 1.5 if x.dtype.kind == "f" else x for x in more]     # other values, same signs
     with _export_mode(model_or_fn):
