@@ -67,7 +67,7 @@ def main(argv=None):
     log = common.TrainLog(every=max(1, steps // 20))
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                         validation_data=(x_test, y_test), seed=args.seed,
-                        verbose=0 if args.no_progress else 1,
+                        verbose=0 if args.no_progress else 1, distributed=args.distributed,
                         callbacks=[ModelCheckpoint(run.path("checkpoint.npz")), LossCurve(log)])
     h = history.history
     for i in range(len(history.epoch)):
