@@ -198,6 +198,24 @@ def sliding_window(x, window_shape, axis, stride, dilation):
     return ops.Windows.apply(x, axes=axis, size=size, stride=stride, dilation=dilation)
 
 
+def sliding_window_add(x, shape, axis, stride=1, dilation=1):
+    """The adjoint of sliding_window: x shaped like the windows of an input of `shape` over `axis`
+    (window positions there, window offsets appended); each window is added back at its place.
+    Transposed convolution is this applied to a matmul."""
+    axis = tuple(a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis))
+    size = x.shape[len(shape):]
+    stride, dilation = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * len(axis)
+                        for v in (stride, dilation))
+    expected = list(shape)
+    for ax, k, s, d in zip(axis, size, stride, dilation):
+        expected[ax] = (shape[ax] - d * (k - 1) - 1) // s + 1 if shape[ax] >= d * (k - 1) + 1 else 0
+    if len(size) != len(axis) or x.shape[:len(shape)] != tuple(expected) or 0 in expected:
+        raise ValueError(f"sliding_window_add: windows {x.shape} do not fit an input of shape "
+                         f"{tuple(shape)} over axes {axis} (stride {stride}, dilation {dilation})")
+    return ops.WindowsAdd.apply(x, shape=tuple(shape), axes=axis, size=tuple(size), stride=stride,
+                                dilation=dilation)
+
+
 def index_key(key):
     """An index key as a tuple, with Tensors and lists turned into arrays."""
     return tuple(xp.asarray(k) if isinstance(k, list) else unwrap(k, "getitem")

@@ -24,3 +24,13 @@ from .model import Model
 
 __all__ += ["Model", "Dense", "Conv2D", "MaxPooling2D", "callbacks", "Callback", "History",
             "ModelCheckpoint", "EarlyStopping", "LearningRateScheduler", "CSVLogger"]
+
+# --- attention, Transformer, normalisation and upsampling layers (nn/transformer.py, layers_ext.py)
+from .layers_ext import (GELU, ConvTranspose2d, GroupNorm, LayerNorm, SiLU, Softplus, Unflatten,
+                         Upsample)
+from .transformer import (MultiheadAttention, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
+
+__all__ += ["LayerNorm", "GroupNorm", "GELU", "SiLU", "Softplus", "Unflatten", "ConvTranspose2d",
+            "Upsample", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+            "TransformerDecoderLayer"]

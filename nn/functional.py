@@ -12,6 +12,11 @@ from minigrad import Tensor
 
 from .conv import _check_tensor, adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401
 
+# --- attention, normalisation and upsampling (nn/attention.py, nn/resample.py) ---
+from .attention import (gelu, group_norm, layer_norm, scaled_dot_product_attention,  # noqa: F401
+                        silu)
+from .resample import conv_transpose2d, interpolate  # noqa: F401
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 
