@@ -181,7 +181,8 @@ class Model:
                     logs = run.totals.means()
                     if run.step == len(train):          # a whole epoch: the next one is up
                         if val is not None and not self._interrupted:
-                            logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
+                            val_logs = Model.evaluate(self, val)    # a dict, also for nn.keras
+                            logs.update(("val_" + k, v) for k, v in val_logs.items())
                         run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
                     _fire(callbacks, "on_epoch_end", epoch, logs)
         except KeyboardInterrupt:
