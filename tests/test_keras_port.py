@@ -364,6 +364,44 @@ def test_compile_fit_evaluate_predict_have_keras_signatures(capsys):
     assert model.optimizer.learning_rate == 0.01                    # Keras's default rate
 
 
+def test_subclassed_model_callbacks_and_loss_objects(tmp_path):
+    class TwoLayers(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(16, activation="relu")
+            self.out = layers.Dense(3)
+            self.probabilities = layers.Activation("softmax")
+
+        def call(self, inputs):
+            return self.probabilities(self.out(self.hidden(inputs)))
+
+    keras.utils.set_random_seed(0)
+    x = rand(90, 4).astype(np.float32)
+    y = np.argmax(x[:, :3], 1)
+    model = TwoLayers()
+    assert model.name == "two_layers"
+    model.compile("adam", "sparse_categorical_crossentropy", ["acc"])
+    path = str(tmp_path / "best-{epoch}.keras")
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[stop, keras.callbacks.ModelCheckpoint(
+        path, monitor="loss", save_weights_only=True)])
+    assert len(model.history.epoch) == 2 and stop.stopped_epoch == 1   # no 10.0 improvement
+    assert sorted(os.listdir(tmp_path)) == ["best-1.keras", "best-2.keras"]
+    model.load_weights(tmp_path / "best-2.keras")
+    p = model.predict(x)
+    np.testing.assert_allclose(p.sum(1), 1, rtol=1e-6)
+    expected = -np.log(p[np.arange(90), y]).mean()
+    loss = keras.losses.SparseCategoricalCrossentropy()(y, p)       # Keras's order
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert model.evaluate(x, y, verbose=0)[0] == pytest.approx(expected, rel=1e-4)
+    onehot = keras.utils.to_categorical(y, 3)
+    assert keras.losses.CategoricalCrossentropy()(onehot, p).item() == pytest.approx(expected,
+                                                                                      rel=1e-5)
+    accuracy = keras.metrics.SparseCategoricalAccuracy()(y, p).item()
+    assert accuracy == pytest.approx((p.argmax(1) == y).mean())
+    assert model.evaluate(x, y, verbose=0)[1] == pytest.approx(accuracy)
+
+
 def test_optimizers_take_keras_names_and_defaults():
     o = keras.optimizers
     adam, rmsprop = o.Adam(), o.RMSprop(learning_rate=0.01, rho=0.8)

@@ -32,6 +32,11 @@ def float32(x):
     return x
 
 
+def as_tensor(x):
+    """x as a Tensor (arrays through float32)."""
+    return x if isinstance(x, mg.Tensor) else mg.tensor(float32(x))
+
+
 class Configurable:
     """Keeps the arguments it was made with (`_spec`), so that a saved model can be made again."""
 
@@ -72,8 +77,7 @@ class Layer(Configurable):
 
     def __call__(self, x, *args, **kwargs):
         if not isinstance(x, KerasTensor):
-            x = x if isinstance(x, mg.Tensor) else mg.tensor(float32(x))
-            return super().__call__(x, *args, **kwargs)
+            return super().__call__(as_tensor(x), *args, **kwargs)
         was_training = self.training
         self.eval()
         try:

@@ -4,11 +4,9 @@ A loss object is called Keras's way, loss(y_true, y_pred) -> 0-d Tensor. With fr
 the prediction is a probability; a model ending in a softmax (sigmoid) trained with it has the
 loss taken from the logits instead, for stability.
 """
-import minigrad as mg
-
 from .. import functional as F
 from ..metrics import LOSSES, METRICS, _like
-from .layers import Configurable
+from .layers import Configurable, as_tensor
 
 
 class Loss(Configurable):
@@ -19,8 +17,7 @@ class Loss(Configurable):
 
     def __call__(self, y_true, y_pred):
         fn = LOSSES[self.key] if isinstance(self.key, str) else self.key
-        y_true, y_pred = (t if isinstance(t, mg.Tensor) else mg.tensor(t) for t in (y_true, y_pred))
-        return fn(y_pred, y_true)
+        return fn(as_tensor(y_pred), as_tensor(y_true))
 
 
 class CategoricalCrossentropy(Loss):

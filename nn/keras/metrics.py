@@ -1,7 +1,7 @@
 """keras.metrics: Keras's metric names and classes for compile(metrics=[...]). Every accuracy is
 minigrad's `accuracy` (class indices, one-hot rows, or a sigmoid output with a 0.5 threshold)."""
 from ..metrics import METRICS
-from .layers import Configurable, snake_case
+from .layers import Configurable, as_tensor, snake_case
 
 _ALIASES = {"accuracy": "accuracy", "acc": "accuracy", "categorical_accuracy": "accuracy",
             "sparse_categorical_accuracy": "accuracy", "binary_accuracy": "accuracy",
@@ -17,7 +17,7 @@ class Metric(Configurable):
         self.name = name or snake_case(type(self).__name__)
 
     def __call__(self, y_true, y_pred):
-        return METRICS[self.kind](y_pred, y_true)
+        return METRICS[self.kind](as_tensor(y_pred), as_tensor(y_true))
 
 
 class CategoricalAccuracy(Metric):
