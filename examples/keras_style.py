@@ -9,7 +9,9 @@ changed: the CNN of "Keras for Beginners" trained one image at a time, as in the
 The seed's four `mnist` package calls (mnist.train_images() ...) become
 keras.datasets.mnist.load_data(), which returns the same uint8 arrays. Images are channels_last,
 (N, 28, 28, 1), as in Keras. The flags --epochs, --batch-size and --lr default to the script's
-3, 1 and .005; --train / --test cut the data for a shorter run.
+3, 1 and .005; --train / --test cut the data for a shorter run. The harness adds two arguments to
+the script's fit: verbose (for --no-progress) and distributed (for --distributed under mpirun,
+e.g. mpirun -n 2 python examples/keras_style.py --distributed --batch-size 2).
 
 Published figure: the same script in Keras reaches 97.4% test accuracy after 3 epochs.
 
@@ -21,6 +23,7 @@ import os
 import numpy as np
 import _common as common
 
+import minigrad as mg
 from nn import keras
 from nn.keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from nn.keras.models import Sequential
@@ -69,6 +72,7 @@ def main(argv=None):
         epochs=args.epochs,
         validation_data=(test_images, to_categorical(test_labels)),
         verbose=0 if args.no_progress else "auto",
+        distributed=args.distributed,
     )
     # --- end of the seed's script ---
 
@@ -83,13 +87,14 @@ def main(argv=None):
         print(common.epoch_line(i + 1, log.epochs[-1]))
     model.summary()
     run.save_checkpoint(model, model.optimizer)
-    model.save(run.path("model.keras"))
-    history.plot(run.path("history.png"))
     run.plot_curves(log, "seed CNN, Keras script")
-    try:
-        model.plot(path=run.path("graph.svg"))      # Keras's plot_model: one box per layer
-    except (RuntimeError, ImportError) as e:
-        print(f"note: graph.svg not drawn: {str(e).splitlines()[0]}")
+    if mg.distributed.rank == 0:                    # --distributed: rank 0 alone writes files
+        model.save(run.path("model.keras"))
+        history.plot(run.path("history.png"))
+        try:
+            model.plot(path=run.path("graph.svg"))  # Keras's plot_model: one box per layer
+        except (RuntimeError, ImportError) as e:
+            print(f"note: graph.svg not drawn: {str(e).splitlines()[0]}")
     test_acc = h["val_accuracy"][-1]
     run.finish(log,
                published=[("the same script in Keras, 60000 / 10000 images, 3 epochs", "97.4%")],

@@ -23,3 +23,8 @@ __all__ = [
     "optim", "data", "viz", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]
+
+# --- interop: ONNX export and MPI data parallelism (minigrad/onnx.py, minigrad/distributed.py) ----
+from . import distributed, onnx  # noqa: E402
+
+__all__ += ["onnx", "distributed"]

@@ -128,13 +128,16 @@ class Model(L.Layer, Module):
                         [keras_metrics.get(m) for m in metrics or ()])
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
+            distributed=False):
+        """Keras's fit; `distributed=True` (minigrad's, not Keras's) trains data-parallel under
+        mpirun, as nn.Model.fit does."""
         if isinstance(validation_data, (tuple, list)):
             x_val, y_val = validation_data          # (x, y); Keras's sample weights are not taken
             validation_data = (L.float32(x_val), y_val)
         return super().fit(L.float32(x), y, batch_size or 32, epochs, validation_data,
                            validation_split, shuffle, callbacks or (), _verbose(verbose),
-                           initial_epoch=initial_epoch)
+                           initial_epoch=initial_epoch, distributed=distributed)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
         """The loss, or [loss, *metrics] when compiled with metrics; a dict with return_dict."""
