@@ -131,7 +131,10 @@ class Model:
             0.001 otherwise); or an optimizer object over all of the model's parameters.
         loss : 'cross_entropy' (logits against class indices or one-hot rows; a final softmax is
             folded in), 'binary_cross_entropy' (probabilities against 0/1 targets; a final sigmoid
-            is folded in), 'mse', or a function loss(output, target) -> 0-d Tensor.
+            is folded in), 'mse', Keras's cross-entropies of probabilities
+            ('categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy';
+            a final softmax or sigmoid is folded in likewise), or a function loss(output, target)
+            -> 0-d Tensor.
         metrics : 'accuracy', 'mse', 'mae' or functions metric(output, target) -> number.
         """
         if isinstance(optimizer, str):
@@ -202,7 +205,8 @@ class Model:
                     logs = run.totals.means()
                     if run.step == len(train):          # a whole epoch: the next one is up
                         if val is not None and not self._interrupted:
-                            logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
+                            val_logs = Model.evaluate(self, val)    # a dict, also for nn.keras
+                            logs.update(("val_" + k, v) for k, v in val_logs.items())
                         run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
                     _fire(callbacks, "on_epoch_end", epoch, logs)
         except KeyboardInterrupt:
