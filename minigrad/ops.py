@@ -1,6 +1,8 @@
 """The primitive ops: each a `forward` over arrays beside a `backward` over Tensors.
 
 Elementwise:   Add, Sub, Mul, Div, Neg, Pow, Exp, Log, Sqrt, Tanh, Abs, Maximum, Minimum, Where, Cast
+               Sin, Cos (no composite gives them), Log1p, Expm1 (exact near 0, where log(1 + x)
+               and exp(x) - 1 lose every digit)
 Reductions:    Sum, Max (ties share the gradient evenly, like torch.amax)
 Shape:         Reshape, Permute, Expand, Pad, Concat
 Indexing:      Index (basic, integer-array and boolean keys) and its adjoint IndexAdd
@@ -142,6 +144,38 @@ class Abs(Primitive):
 
     def backward(self, g):
         return (g * _const(xp.sign(self.inputs[0].data)),)
+
+
+class Sin(Primitive):
+    def forward(self, a):
+        return xp.sin(a)
+
+    def backward(self, g):
+        return (g * self.inputs[0].cos(),)
+
+
+class Cos(Primitive):
+    def forward(self, a):
+        return xp.cos(a)
+
+    def backward(self, g):
+        return (-g * self.inputs[0].sin(),)
+
+
+class Log1p(Primitive):
+    def forward(self, a):
+        return xp.log1p(a)
+
+    def backward(self, g):
+        return (g / (self.inputs[0] + 1),)
+
+
+class Expm1(Primitive):
+    def forward(self, a):
+        return xp.expm1(a)
+
+    def backward(self, g):
+        return (g * self.inputs[0].exp(),)
 
 
 class Maximum(Primitive):

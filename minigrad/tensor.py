@@ -10,6 +10,11 @@ from . import backend as B
 from .backend import xp
 
 
+def _dims(dim, keepdim, axis, keepdims):
+    """torch's (dim, keepdim), or NumPy's (axis, keepdims) when those are given."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
@@ -194,73 +199,105 @@ class Tensor:
     __and__ = lambda self, o: self._compare(o, xp.logical_and)
     __or__ = lambda self, o: self._compare(o, xp.logical_or)
 
-    def any(self, axis=None) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.any(axis=axis)))
+    # Reductions take torch's dim= and keepdim=, and NumPy's axis= and keepdims= as aliases.
+    def any(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+        return Tensor._wrap(xp.asarray(self.data.any(axis=dim, keepdims=keepdim)))
 
-    def all(self, axis=None) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.all(axis=axis)))
+    def all(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+        return Tensor._wrap(xp.asarray(self.data.all(axis=dim, keepdims=keepdim)))
 
-    def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.argmax(axis=axis, keepdims=keepdims)))
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+        return Tensor._wrap(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim)))
 
-    def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+        return Tensor._wrap(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim)))
 
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Sum.apply(self, axis=F.axes(axis, self.ndim, "sum"), keepdims=keepdims)
+    def sum(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+        return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Maximum over `axis`; tied maxima share the gradient evenly (like torch.amax)."""
-        axis = F.axes(axis, self.ndim, "max")
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """Maximum over `dim`; tied maxima share the gradient evenly (like torch.amax)."""
+        dim, keepdims = _dims(dim, keepdim, axis, keepdims)
+        axis = F.axes(dim, self.ndim, "max")
         if any(self.shape[ax] == 0 for ax in axis) or (self.size == 0 and not axis):
             raise ValueError(f"max: cannot reduce a zero-size axis (tensor of shape {self.shape})")
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Minimum over `axis`; tied minima share the gradient evenly."""
-        return -((-self).max(axis, keepdims))
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """Minimum over `dim`; tied minima share the gradient evenly."""
+        return -((-self).max(*_dims(dim, keepdim, axis, keepdims)))
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return F.mean(self, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        return F.mean(self, *_dims(dim, keepdim, axis, keepdims))
 
-    def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """Variance over `axis` with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
-        return F.var(self, axis, keepdims, correction)
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
+            keepdims=None) -> "Tensor":
+        """Variance over `dim` with Bessel's `correction` (1 like torch.var, or 0 when
+        unbiased=False; correction=0 is numpy.var)."""
+        correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
+        return F.var(self, *_dims(dim, keepdim, axis, keepdims), correction)
 
-    def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """log(sum(exp(x))) over `axis`, computed stably."""
-        return F.logsumexp(self, axis, keepdims)
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """log(sum(exp(x))) over `dim`, computed stably."""
+        return F.logsumexp(self, *_dims(dim, keepdim, axis, keepdims))
 
-    def softmax(self, axis: int = -1) -> "Tensor":
-        return F.softmax(self, axis)
+    def softmax(self, dim: int = -1, *, axis=None) -> "Tensor":
+        return F.softmax(self, dim if axis is None else axis)
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
-        return F.log_softmax(self, axis)
+    def log_softmax(self, dim: int = -1, *, axis=None) -> "Tensor":
+        return F.log_softmax(self, dim if axis is None else axis)
 
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
-    def flatten(self, start_axis: int = 0) -> "Tensor":
-        """Merge the axes from `start_axis` on into one."""
-        return self.reshape(self.shape[:start_axis] + (math.prod(self.shape[start_axis:]),))
+    view = reshape
 
-    def squeeze(self, axis=None) -> "Tensor":
-        return F.squeeze(self, axis)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        a, b = (F.axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
+        return self.reshape(self.shape[:a] + (math.prod(self.shape[a:b + 1]),) +
+                            self.shape[b + 1:])
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    def unflatten(self, dim: int, sizes) -> "Tensor":
+        """Split dim `dim` into `sizes` (one may be -1)."""
+        d = F.axes(dim, self.ndim, "unflatten")[0]
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
 
-    def transpose(self, *axes) -> "Tensor":
-        """Permute axes with NumPy semantics: no argument reverses them all."""
-        return F.transpose(self, F.shape_args(axes))
+    def squeeze(self, dim=None, *, axis=None) -> "Tensor":
+        return F.squeeze(self, dim if axis is None else axis)
 
-    permute = transpose
+    def unsqueeze(self, dim: int) -> "Tensor":
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
-    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+    def transpose(self, *dims) -> "Tensor":
+        """transpose(dim0, dim1) swaps two dims, as in torch; any other number of dims is a full
+        permutation with NumPy semantics (none reverses them all)."""
+        if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+            return self.swapaxes(*dims)
+        return F.transpose(self, F.shape_args(dims))
+
+    def permute(self, *dims) -> "Tensor":
+        return F.transpose(self, F.shape_args(dims))
+
+    mT = property(lambda self: self.swapaxes(-2, -1))
+
+    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
         axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return self.transpose(axes)
+        for d in (axis0, axis1):
+            if not -self.ndim <= d < self.ndim:
+                raise ValueError(f"transpose: dim {d} is out of range for shape {self.shape}")
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+        return F.transpose(self, axes)
+
+    swapdims = swapaxes
 
     def expand(self, *shape) -> "Tensor":
         """Broadcast to `shape`, as numpy.broadcast_to (a view; the gradient sums back)."""
@@ -286,6 +323,57 @@ class Tensor:
         """numpy.take_along_axis (torch.take_along_dim): pick `indices` along `axis`, broadcasting
         the other axes."""
         return F.take_along_axis(self, indices, axis)
+
+    # PyTorch's vocabulary, each the function of the same name in minigrad/tensor_ops.py
+    clamp = lambda self, min=None, max=None: O.clamp(self, min, max)
+    clip = lambda self, min=None, max=None: O.clamp(self, min, max)
+    floor = lambda self: O.floor(self)
+    ceil = lambda self: O.ceil(self)
+    trunc = lambda self: O.trunc(self)
+    round = lambda self, decimals=0: O.round(self, decimals)
+    sign = lambda self: O.sign(self)
+    isnan = lambda self: O.isnan(self)
+    isinf = lambda self: O.isinf(self)
+    isfinite = lambda self: O.isfinite(self)
+    sin = lambda self: O.sin(self)
+    cos = lambda self: O.cos(self)
+    rsqrt = lambda self: O.rsqrt(self)
+    log1p = lambda self: O.log1p(self)
+    expm1 = lambda self: O.expm1(self)
+    pow = lambda self, exponent: O.pow(self, exponent)
+    nan_to_num = lambda self, nan=0.0, posinf=None, neginf=None: O.nan_to_num(self, nan, posinf,
+                                                                              neginf)
+    logaddexp = lambda self, other: O.logaddexp(self, other)
+    masked_fill = lambda self, mask, value: O.masked_fill(self, mask, value)
+    std = lambda self, dim=None, unbiased=None, keepdim=False, *, correction=None: O.std(
+        self, dim, unbiased, keepdim, correction=correction)
+    amax = lambda self, dim=(), keepdim=False: O.amax(self, dim, keepdim)
+    amin = lambda self, dim=(), keepdim=False: O.amin(self, dim, keepdim)
+    prod = lambda self, dim=None, keepdim=False: O.prod(self, dim, keepdim)
+    cumsum = lambda self, dim: O.cumsum(self, dim)
+    cumprod = lambda self, dim: O.cumprod(self, dim)
+    argsort = lambda self, dim=-1, descending=False: O.argsort(self, dim, descending)
+    sort = lambda self, dim=-1, descending=False: O.sort(self, dim, descending)
+    topk = lambda self, k, dim=-1, largest=True, sorted=True: O.topk(self, k, dim, largest, sorted)
+    gather = lambda self, dim, index: O.gather(self, dim, index)
+    scatter_add = lambda self, dim, index, src: O.scatter_add(self, dim, index, src)
+    scatter = lambda self, dim, index, src=None, value=None: O.scatter(self, dim, index, src, value)
+    index_select = lambda self, dim, index: O.index_select(self, dim, index)
+    take_along_dim = lambda self, indices, dim=None: O.take_along_dim(self, indices, dim)
+    split = lambda self, split_size, dim=0: O.split(self, split_size, dim)
+    chunk = lambda self, chunks, dim=0: O.chunk(self, chunks, dim)
+    unbind = lambda self, dim=0: O.unbind(self, dim)
+    repeat = lambda self, *sizes: O.repeat(self, *sizes)
+    tile = lambda self, dims: O.tile(self, dims)
+    repeat_interleave = lambda self, repeats, dim=None: O.repeat_interleave(self, repeats, dim)
+    expand_as = lambda self, other: O.expand_as(self, other)
+    tril = lambda self, diagonal=0: O.tril(self, diagonal)
+    triu = lambda self, diagonal=0: O.triu(self, diagonal)
+    flip = lambda self, dims: O.flip(self, dims)
+    roll = lambda self, shifts, dims=None: O.roll(self, shifts, dims)
+    bmm = lambda self, mat2: O.bmm(self, mat2)
+    outer = lambda self, vec2: O.outer(self, vec2)
+    norm = lambda self, p="fro", dim=None, keepdim=False: O.norm(self, p, dim, keepdim)
 
     def _inplace(self, op, update, value):
         """update(array, value) on this tensor's array: never recorded, and refused while a graph
@@ -344,3 +432,4 @@ class Tensor:
 
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)
+from . import tensor_ops as O  # noqa: E402

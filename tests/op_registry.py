@@ -362,7 +362,7 @@ OPS = [
        hyp=h_unary()),
     Op("transpose", ("transpose",), lambda a: a.transpose(), lambda a: a.transpose(),
        lambda a: a.permute(tuple(reversed(range(a.ndim)))), shapes=UNARY, hyp=h_unary(),
-       errors=[err(lambda: O32(2, 3).transpose(0, 0), ValueError, "transpose", "(2, 3)")]),
+       errors=[err(lambda: O32(2, 3).transpose(0, 2), ValueError, "transpose", "(2, 3)")]),
     Op("transpose_axes", ("transpose",), lambda a: a.transpose(1, 2, 0),
        lambda a: a.transpose(1, 2, 0), lambda a: a.permute(1, 2, 0),
        shapes=[((2, 1, 3),), ((2, 3, 4),), ((0, 2, 1),)], hyp=h_unary(3)),
@@ -610,3 +610,6 @@ def public_api():
             if (dunder or not name.startswith("_")) and name not in skip:
                 names.add(name)
     return names | {f"mg.{name}" for name in mg.__all__}
+
+from op_registry_vocab import VOCAB  # noqa: E402  (torch's vocabulary: its own file, same checks)
+OPS += VOCAB
