@@ -73,50 +73,30 @@ def clamp(input, min=None, max=None) -> Tensor:
 clip = clamp
 
 
-def _rounded(fn):
+def _constant(fn):
     def op(input) -> Tensor:
         return _const(fn(input.data))
     op.__name__ = fn.__name__
-    op.__doc__ = f"Elementwise {fn.__name__}, as a constant (its gradient is zero)."
+    op.__doc__ = f"Elementwise {fn.__name__}, as a constant (no gradient flows through it)."
     return op
 
 
-floor, ceil, trunc, sign = (_rounded(f) for f in (xp.floor, xp.ceil, xp.trunc, xp.sign))
+def _primitive(prim):
+    def op(input) -> Tensor:
+        return prim.apply(input)
+    op.__name__ = prim.__name__.lower()
+    op.__doc__ = f"Elementwise {op.__name__} (the primitive ops.{prim.__name__})."
+    return op
+
+
+floor, ceil, trunc, sign, isnan, isinf, isfinite = (_constant(f) for f in (
+    xp.floor, xp.ceil, xp.trunc, xp.sign, xp.isnan, xp.isinf, xp.isfinite))
+sin, cos, log1p, expm1 = (_primitive(p) for p in (ops.Sin, ops.Cos, ops.Log1p, ops.Expm1))
 
 
 def round(input, decimals: int = 0) -> Tensor:
     """Round half to even to `decimals` places, as a constant."""
     return _const(xp.round(input.data, decimals))
-
-
-def isnan(input) -> Tensor:
-    return _const(xp.isnan(input.data))
-
-
-def isinf(input) -> Tensor:
-    return _const(xp.isinf(input.data))
-
-
-def isfinite(input) -> Tensor:
-    return _const(xp.isfinite(input.data))
-
-
-def sin(input) -> Tensor:
-    return ops.Sin.apply(input)
-
-
-def cos(input) -> Tensor:
-    return ops.Cos.apply(input)
-
-
-def log1p(input) -> Tensor:
-    """log(1 + x), exact for small x."""
-    return ops.Log1p.apply(input)
-
-
-def expm1(input) -> Tensor:
-    """exp(x) - 1, exact for small x."""
-    return ops.Expm1.apply(input)
 
 
 def rsqrt(input) -> Tensor:
@@ -236,25 +216,25 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 # indexing
 
-def gather(input, dim: int, index) -> Tensor:
-    """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): index may be smaller elsewhere."""
-    idx = _idx(index, "gather")
-    dim = _dim(input, dim, "gather")
+def _along(input, dim, index, op):
+    """(index array, dim) for gather and scatter: index has input's dims, no larger outside dim."""
+    idx, dim = _idx(index, op), _dim(input, dim, op)
     if idx.ndim != input.ndim or any(i > n for d, (i, n) in enumerate(zip(idx.shape, input.shape))
                                      if d != dim):
-        raise ValueError(f"gather: index {idx.shape} must have the dims of input {input.shape} "
-                         f"and be no larger outside dim {dim}")
+        raise ValueError(f"{op}: index {idx.shape} must have the dims of input {input.shape} and "
+                         f"be no larger outside dim {dim}")
+    return idx, dim
+
+
+def gather(input, dim: int, index) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): index may be smaller elsewhere."""
+    idx, dim = _along(input, dim, index, "gather")
     part = input[tuple(slice(0, n) if d != dim else slice(None) for d, n in enumerate(idx.shape))]
     return part.take_along_axis(idx, dim)
 
 
 def _scatter_key(input, dim, index, op):
-    idx = _idx(index, op)
-    dim = _dim(input, dim, op)
-    if idx.ndim != input.ndim or any(i > n for d, (i, n) in enumerate(zip(idx.shape, input.shape))
-                                     if d != dim):
-        raise ValueError(f"{op}: index {idx.shape} must have the dims of input {input.shape} and "
-                         f"be no larger outside dim {dim}")
+    idx, dim = _along(input, dim, index, op)
     if idx.size and not (-input.shape[dim] <= idx.min() and idx.max() < input.shape[dim]):
         raise IndexError(f"{op}: index out of range for dim {dim} of shape {input.shape}")
     grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
