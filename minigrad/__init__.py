@@ -30,14 +30,14 @@ from . import distributed, onnx  # noqa: E402
 __all__ += ["onnx", "distributed"]
 
 # --- PyTorch's tensor vocabulary as functions (minigrad/tensor_ops.py) ----------------------------
-from .tensor_ops import (amax, amin, argsort, bmm, ceil, chunk, clamp, clip, cos,  # noqa: E402
-                         cumprod, cumsum, einsum, expm1, flip, floor, gather, index_select,
+from .tensor_ops import (abs, amax, amin, argsort, bmm, cat, ceil, chunk, clamp,  # noqa: E402
+                         clip, cos, cumprod, cumsum, einsum, expm1, flip, floor, gather, index_select,
                          isfinite, isinf, isnan, log1p, logaddexp, masked_fill, nan_to_num, norm,
                          outer, pow, prod, repeat_interleave, roll, round, rsqrt, scatter,
                          scatter_add, sign, sin, sort, split, std, take_along_dim, tensordot,
                          tile, topk, tril, triu, trunc, unbind)
 
-__all__ += ["amax", "amin", "argsort", "bmm", "ceil", "chunk", "clamp", "clip", "cos", "cumprod",
+__all__ += ["abs", "amax", "amin", "argsort", "bmm", "cat", "ceil", "chunk", "clamp", "clip", "cos", "cumprod",
             "cumsum", "einsum", "expm1", "flip", "floor", "gather", "index_select", "isfinite",
             "isinf", "isnan", "log1p", "logaddexp", "masked_fill", "nan_to_num", "norm", "outer",
             "pow", "prod", "repeat_interleave", "roll", "round", "rsqrt", "scatter", "scatter_add",

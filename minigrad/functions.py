@@ -320,8 +320,9 @@ def minimum(a, b) -> Tensor:
     return a.minimum(b) if isinstance(a, Tensor) else lift(a, b, "minimum").minimum(b)
 
 
-def concatenate(tensors, axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Join tensors along an existing dim (`axis` is NumPy's name for it)."""
+    axis = dim if axis is None else axis
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
@@ -333,8 +334,9 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     return ops.Concat.apply(*[t.astype(dtype) for t in tensors], axis=axis)
 
 
-def stack(tensors, axis: int = 0) -> Tensor:
-    """Join equally shaped tensors along a new axis."""
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """Join equally shaped tensors along a new dim (`axis` is NumPy's name for it)."""
+    axis = dim if axis is None else axis
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if len({t.shape for t in tensors}) != 1:
         raise ValueError(f"stack: all tensors must have one shape, got "

@@ -156,9 +156,6 @@ class Tensor:
     def tanh(self) -> "Tensor":
         return ops.Tanh.apply(self)
 
-    def abs(self) -> "Tensor":
-        return ops.Abs.apply(self)
-
     def relu(self) -> "Tensor":
         return F.where(self > 0, self, 0.0)
 
@@ -297,7 +294,7 @@ class Tensor:
         axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return F.transpose(self, axes)
 
-    swapdims = swapaxes
+    swapdims = lambda self, dim0, dim1: self.swapaxes(dim0, dim1)
 
     def expand(self, *shape) -> "Tensor":
         """Broadcast to `shape`, as numpy.broadcast_to (a view; the gradient sums back)."""
@@ -325,6 +322,16 @@ class Tensor:
         return F.take_along_axis(self, indices, axis)
 
     # PyTorch's vocabulary, each the function of the same name in minigrad/tensor_ops.py
+    add = lambda self, other: self + other
+    sub = lambda self, other: self - other
+    mul = lambda self, other: self * other
+    div = lambda self, other: self / other
+    matmul = lambda self, other: F.matmul(self, other)
+    neg = lambda self: -self
+    square = lambda self: self * self
+    clone = lambda self: self * 1
+    where = lambda self, condition, other: F.where(condition, self, other)
+    abs = lambda self: ops.Abs.apply(self)
     clamp = lambda self, min=None, max=None: O.clamp(self, min, max)
     clip = lambda self, min=None, max=None: O.clamp(self, min, max)
     floor = lambda self: O.floor(self)

@@ -60,6 +60,12 @@ def _idx(index, op):
 
 # elementwise
 
+def abs(input) -> Tensor:
+    return input.abs()
+
+
+cat = F.concatenate         # torch's two names for one function
+
 def clamp(input, min=None, max=None) -> Tensor:
     """Elementwise min(max(input, min), max); `min` and `max` may be numbers or tensors."""
     if min is None and max is None:

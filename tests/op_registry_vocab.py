@@ -203,6 +203,24 @@ VOCAB = [
                err(lambda: O32(3).masked_fill(O32(2, 3) > 2, 1.0), ValueError, "masked_fill",
                    "(2, 3)", "(3,)")]),
 
+    *V("add_method", "add", lambda a, b: ((b,), {}), np.add, free=False, shapes=BINARY, hyp=binary()),
+    *V("sub_method", "sub", lambda a, b: ((b,), {}), np.subtract, free=False, shapes=BINARY,
+       hyp=binary()),
+    *V("mul_method", "mul", lambda a, b: ((b,), {}), np.multiply, free=False, shapes=BINARY,
+       hyp=binary()),
+    *V("div_method", "div", lambda a, b: ((b,), {}), np.divide, free=False, shapes=BINARY,
+       hyp=binary()),
+    *V("matmul_method", "matmul", lambda a, b: ((b,), {}), np.matmul, free=False,
+       shapes=[((2, 3), (3, 4)), ((3,), (3, 2))],
+       hyp=st.just(((2, 3), (3, 1))),
+       errors=[err(lambda: O32(2, 3).matmul(O32(2)), ValueError, "matmul", "(2, 3)", "(2,)")]),
+    *V("neg_method", "neg", none, np.negative, free=False, shapes=UNARY, hyp=unary()),
+    *V("square", "square", none, np.square, free=False, shapes=UNARY, hyp=unary()),
+    *V("clone", "clone", none, np.copy, free=False, shapes=UNARY, hyp=unary()),
+    *V("where_method", "where", lambda a, b: ((a.detach() > 0, b), {}),
+       lambda a, b: np.where(a > 0, a, b), free=False, shapes=BINARY, hyp=binary()),
+    *V("abs_fn", "abs", none, np.abs, shapes=UNARY, hyp=unary()),
+
     # reductions with torch's dim/keepdim, and the new ones
     *V("sum_dim_keepdim", "sum", pos(dim=-1, keepdim=True), lambda a: a.sum(-1, keepdims=True),
        free=False, shapes=UNARY1, hyp=unary(1)),
@@ -428,6 +446,9 @@ def _special_entries():
                    lambda a, c=call: c(a + T().as_tensor(specials(a.shape)), nan=1.5, posinf=9.0,
                                        neginf=-9.0),
                    shapes=UNARY, hyp=unary())]
+    out.append(Op("cat", ("mg.cat",), lambda a, b: mg.cat([a, b], dim=-1),
+                  lambda a, b: np.concatenate([a, b], -1), lambda a, b: T().cat([a, b], dim=-1),
+                  shapes=[((2, 1), (2, 3)), ((3,), (0,))], hyp=st.just(((2, 2), (2, 1)))))
     out.append(Op("mT", ("mT",), lambda a: a.mT, lambda a: np.swapaxes(a, -1, -2),
                   shapes=UNARY2, hyp=unary(2)))
     return out
