@@ -233,7 +233,7 @@ def _along(input, dim, index, op):
 
 
 def gather(input, dim: int, index) -> Tensor:
-    """out[i][j] = input[index[i][j]][j] for dim 0 (and so on): index may be smaller elsewhere."""
+    """`out[i, j] = input[index[i, j], j]` for dim 0 (and so on); index may be smaller elsewhere."""
     idx, dim = _along(input, dim, index, "gather")
     part = input[tuple(slice(0, n) if d != dim else slice(None) for d, n in enumerate(idx.shape))]
     return part.take_along_axis(idx, dim)
@@ -257,14 +257,14 @@ def _source(src, shape, like, op):
 
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
-    """input with src[i][j] added at input[index[i][j]][j] (for dim 0); repeats accumulate."""
+    """input with `src[i, j]` added at `input[index[i, j], j]` (for dim 0); repeats accumulate."""
     key, shape = _scatter_key(input, dim, index, "scatter_add")
     src = _source(src, shape, input, "scatter_add")
     return input + ops.IndexAdd.apply(src.astype(input.dtype), key=key, shape=input.shape)
 
 
 def scatter(input, dim: int, index, src=None, value=None) -> Tensor:
-    """input with src[i][j] (or `value`) written at input[index[i][j]][j] (for dim 0)."""
+    """input with `src[i, j]` (or `value`) written at `input[index[i, j], j]` (for dim 0)."""
     key, shape = _scatter_key(input, dim, index, "scatter")
     src = _source(value if src is None else src, shape, input, "scatter").astype(input.dtype)
     hit = xp.zeros(input.shape, bool)
