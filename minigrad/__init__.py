@@ -9,6 +9,8 @@ from . import data, optim
 from .serialize import load, save
 from .functions import concatenate, matmul, maximum, minimum, one_hot, stack, tensor, where
 from .tensor import Tensor
+from .tensor_ops import (bmm, chunk, clamp, cumsum, flip, logaddexp, outer, roll, split, tril,
+                         triu)
 from . import viz
 
 __version__ = "0.1.0"

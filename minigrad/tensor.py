@@ -342,5 +342,102 @@ class Tensor:
     __imul__ = lambda self, o: self._augmented(o, Tensor.mul_, Tensor.__mul__)
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
+    # PyTorch's vocabulary: composites in minigrad/tensor_ops.py
+    def clamp(self, min=None, max=None) -> "Tensor":
+        return TO.clamp(self, min, max)
+
+    clip = clamp
+
+    def round(self) -> "Tensor":
+        return TO.rounded(self, xp.round)
+
+    def floor(self) -> "Tensor":
+        return TO.rounded(self, xp.floor)
+
+    def ceil(self) -> "Tensor":
+        return TO.rounded(self, xp.ceil)
+
+    def trunc(self) -> "Tensor":
+        return TO.rounded(self, xp.trunc)
+
+    def sign(self) -> "Tensor":
+        return TO.rounded(self, xp.sign)
+
+    def rsqrt(self) -> "Tensor":
+        return 1 / self.sqrt()
+
+    def log1p(self) -> "Tensor":
+        return (self + 1).log()
+
+    def expm1(self) -> "Tensor":
+        return self.exp() - 1
+
+    def pow(self, exponent) -> "Tensor":
+        return self ** exponent
+
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+        return self.var(dim, keepdim, correction).sqrt()
+
+    def cumsum(self, dim: int) -> "Tensor":
+        return TO.cumsum(self, dim)
+
+    def flip(self, dims) -> "Tensor":
+        return TO.flip(self, dims)
+
+    def roll(self, shifts, dims=None) -> "Tensor":
+        return TO.roll(self, shifts, dims)
+
+    def amax(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return self.max(dim, keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return self.min(dim, keepdim)
+
+    def masked_fill(self, mask, value) -> "Tensor":
+        return TO.masked_fill(self, mask, value)
+
+    def gather(self, dim: int, index) -> "Tensor":
+        return self.take_along_axis(index, dim)
+
+    def take_along_dim(self, indices, dim: int) -> "Tensor":
+        return self.take_along_axis(indices, dim)
+
+    def split(self, split_size, dim: int = 0) -> tuple:
+        return TO.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        return TO.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        return TO.unbind(self, dim)
+
+    def repeat(self, *sizes) -> "Tensor":
+        return TO.repeat(self, F.shape_args(sizes))
+
+    def tile(self, dims) -> "Tensor":
+        return TO.tile(self, dims)
+
+    def expand_as(self, other) -> "Tensor":
+        return self.expand(other.shape)
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        return TO.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        return TO.triu(self, diagonal)
+
+    def isnan(self) -> "Tensor":
+        return Tensor._wrap(xp.isnan(self.data))
+
+    def isinf(self) -> "Tensor":
+        return Tensor._wrap(xp.isinf(self.data))
+
+    def isfinite(self) -> "Tensor":
+        return Tensor._wrap(xp.isfinite(self.data))
+
+    def view(self, *shape) -> "Tensor":
+        return self.reshape(*shape)
+
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)
+from . import tensor_ops as TO  # noqa: E402
