@@ -206,8 +206,9 @@ class Tensor:
     def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
         return Tensor._wrap(xp.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
 
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Sum.apply(self, axis=F.axes(axis, self.ndim, "sum"), keepdims=keepdims)
+    def sum(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = TO.dims(dim, keepdim, axis, keepdims)
+        return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
         """Maximum over `axis`; tied maxima share the gradient evenly (like torch.amax)."""
@@ -220,16 +221,18 @@ class Tensor:
         """Minimum over `axis`; tied minima share the gradient evenly."""
         return -((-self).max(axis, keepdims))
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return F.mean(self, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        return F.mean(self, *TO.dims(dim, keepdim, axis, keepdims))
 
-    def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """Variance over `axis` with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
-        return F.var(self, axis, keepdims, correction)
+    def var(self, dim=None, keepdim: bool = False, correction: int = 1, *, unbiased=None,
+            axis=None, keepdims=None) -> "Tensor":
+        """Variance over `dim` with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
+        correction = correction if unbiased is None else int(unbiased)
+        return F.var(self, *TO.dims(dim, keepdim, axis, keepdims), correction)
 
-    def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """log(sum(exp(x))) over `axis`, computed stably."""
-        return F.logsumexp(self, axis, keepdims)
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+        """log(sum(exp(x))) over `dim`, computed stably."""
+        return F.logsumexp(self, *TO.dims(dim, keepdim, axis, keepdims))
 
     def softmax(self, axis: int = -1) -> "Tensor":
         return F.softmax(self, axis)
@@ -375,8 +378,10 @@ class Tensor:
     def pow(self, exponent) -> "Tensor":
         return self ** exponent
 
-    def std(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
-        return self.var(dim, keepdim, correction).sqrt()
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1, *, unbiased=None,
+            axis=None, keepdims=None) -> "Tensor":
+        dim, keepdim = TO.dims(dim, keepdim, axis, keepdims)
+        return self.var(dim, keepdim, correction, unbiased=unbiased).sqrt()
 
     def cumsum(self, dim: int) -> "Tensor":
         return TO.cumsum(self, dim)

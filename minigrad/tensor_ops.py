@@ -21,6 +21,15 @@ def _dim(dim, ndim, op):
     return dim % max(ndim, 1)
 
 
+def dims(dim, keepdim, axis, keepdims):
+    """torch's `dim`/`keepdim`, with NumPy's `axis`/`keepdims` accepted as aliases."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("give dim or its alias axis, not both")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
+
+
 def _const(x, array):
     """An array of values with no gradient, as a Tensor of x's dtype."""
     return Tensor._wrap(xp.asarray(array, dtype=x.data.dtype))

@@ -598,6 +598,7 @@ NOT_OPS = {
     **{f"mg.{d}": "test_dtype.py::test_dtype_names" for d in (
         "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_")},
 }
+NOT_OPS.update(__import__("op_registry_vocab").VOCAB_NOT_OPS)  # PyTorch vocabulary
 
 
 def public_api():

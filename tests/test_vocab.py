@@ -40,6 +40,8 @@ CASES = [
      lambda x: x.masked_fill(torch.tensor(MASK), -2.0), [(3, 4)]),
     ("gather", lambda x: x.gather(1, mg.tensor(IDX)), lambda x: x.gather(1, torch.tensor(IDX)),
      [(3, 4)]),
+    ("take_along_dim", lambda x: x.take_along_dim(mg.tensor(IDX), -1),
+     lambda x: x.take_along_dim(torch.tensor(IDX), -1), [(3, 4)]),
     ("split", lambda x: x.split(2, 1)[1], lambda x: x.split(2, 1)[1], [(3, 5)]),
     ("split_sizes", lambda x: x.split([1, 2], 0)[1], lambda x: x.split([1, 2], 0)[1], [(3, 5)]),
     ("chunk", lambda x: x.chunk(3, -1)[2], lambda x: x.chunk(3, -1)[2], [(3, 5)]),
@@ -118,3 +120,18 @@ def test_errors_name_op_and_shape(call, words):
         call(mg.zeros((3, 4)))
     for word in words:
         assert word in str(info.value)
+
+
+def test_dim_keepdim_and_numpy_aliases_match_torch():
+    a = np.random.default_rng(4).standard_normal((3, 4, 5))
+    x, t = mg.tensor(a), torch.tensor(a)
+    for name in ("sum", "mean", "logsumexp", "var", "std"):
+        ours = getattr(x, name)(dim=(0, -1), keepdim=True)
+        alias = getattr(x, name)(axis=(0, -1), keepdims=True)
+        theirs = getattr(t, name)(dim=(0, -1), keepdim=True)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+        np.testing.assert_array_equal(ours.numpy(), alias.numpy())
+    np.testing.assert_allclose(x.var(1, unbiased=False).numpy(),
+                               t.var(1, unbiased=False).numpy(), rtol=1e-12)
+    with pytest.raises(TypeError, match="dim or its alias axis"):
+        x.sum(dim=0, axis=0)
