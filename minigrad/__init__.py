@@ -30,3 +30,7 @@ __all__ = [
 from . import distributed, onnx  # noqa: E402
 
 __all__ += ["onnx", "distributed"]
+
+# --- PyTorch's tensor vocabulary as free functions (minigrad/tensor_ops.py) ----
+__all__ += ["bmm", "chunk", "clamp", "cumsum", "flip", "logaddexp", "outer", "roll", "split",
+            "tril", "triu"]
