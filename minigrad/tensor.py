@@ -155,11 +155,12 @@ class Tensor:
         return ops.Abs.apply(self)
 
     def relu(self) -> "Tensor":
-        return F.where(self > 0, self, 0.0)
+        """max(0, x) as torch.relu: gradient 0 at 0, nan stays nan."""
+        return ops.Relu.apply(self)
 
     def sigmoid(self) -> "Tensor":
-        """1 / (1 + exp(-x)), written with tanh so it never overflows."""
-        return (self * 0.5).tanh() * 0.5 + 0.5
+        """1 / (1 + exp(-x)), with relative precision in both tails (value and gradient)."""
+        return F.sigmoid(self)
 
     def astype(self, dtype) -> "Tensor":
         """Cast to `dtype`; the gradient is cast back. Integer and bool results carry none."""
