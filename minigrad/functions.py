@@ -86,6 +86,47 @@ def binary(x, other, prim, reverse=False):
     return prim.apply(a, b)
 
 
+def _operands(x, other, reverse, op):
+    """x and `other` lifted and promoted to one dtype, `other` first when `reverse`."""
+    other = other if isinstance(other, Tensor) else lift(other, x, op)
+    a, b = (other, x) if reverse else (x, other)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        raise TypeError(f"{op}: not defined for two bool tensors")
+    return promote(a, b) if a.data.dtype != b.data.dtype else (a, b)
+
+
+def _floor_quotient(a, b, op):
+    """floor(a / b) over arrays, with torch's ZeroDivisionError for integers."""
+    if a.dtype.kind in "iu" and not b.all():
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return xp.floor_divide(a, b)
+
+
+def floor_divide(x, other, reverse=False) -> Tensor:
+    """x // other as in torch: floor(x / other). Piecewise constant, so it carries no gradient."""
+    a, b = _operands(x, other, reverse, "floor_divide")
+    broadcast(a, b, "floor_divide")                 # only for the error naming both shapes
+    return Tensor._wrap(xp.asarray(_floor_quotient(a.data, b.data, "floor_divide")))
+
+
+def remainder(x, other, reverse=False) -> Tensor:
+    """x % other as in torch: the result takes the sign of the divisor. The value is NumPy's exact
+    remainder; the gradient is that of x - other * floor(x / other) (1 for x, -floor(x / other)
+    for other), which in floating point can differ from it by a rounding error, added as a
+    constant."""
+    a, b = _operands(x, other, reverse, "remainder")
+    a, b = broadcast(a, b, "remainder") if a.data.shape != b.data.shape else (a, b)
+    q = _floor_quotient(a.data, b.data, "remainder")
+    with xp.errstate(invalid="ignore"):
+        exact = xp.asarray(xp.remainder(a.data, b.data))
+    if a.dtype.kind != "f" or not (a.requires_grad or b.requires_grad):
+        return Tensor._wrap(exact)
+    r = a - b * Tensor._wrap(q)
+    with xp.errstate(invalid="ignore"):
+        return r + Tensor._wrap(exact - r.data)
+
+
 def axes(axis, ndim, op):
     """None, an int or a sequence of ints -> a sorted tuple of non-negative axes."""
     if axis is None:
