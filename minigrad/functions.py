@@ -111,20 +111,13 @@ def floor_divide(x, other, reverse=False) -> Tensor:
 
 
 def remainder(x, other, reverse=False) -> Tensor:
-    """x % other as in torch: the result takes the sign of the divisor. The value is NumPy's exact
-    remainder; the gradient is that of x - other * floor(x / other) (1 for x, -floor(x / other)
-    for other), which in floating point can differ from it by a rounding error, added as a
-    constant."""
+    """x % other as in torch: the result takes the sign of the divisor (the Remainder primitive)."""
     a, b = _operands(x, other, reverse, "remainder")
+    if a.dtype.kind in "iu" and not b.data.all():
+        raise ZeroDivisionError("remainder: integer division by zero")
     a, b = broadcast(a, b, "remainder") if a.data.shape != b.data.shape else (a, b)
-    q = _floor_quotient(a.data, b.data, "remainder")
-    with xp.errstate(invalid="ignore"):
-        exact = xp.asarray(xp.remainder(a.data, b.data))
-    if a.dtype.kind != "f" or not (a.requires_grad or b.requires_grad):
-        return Tensor._wrap(exact)
-    r = a - b * Tensor._wrap(q)
-    with xp.errstate(invalid="ignore"):
-        return r + Tensor._wrap(exact - r.data)
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        return ops.Remainder.apply(a, b)
 
 
 def axes(axis, ndim, op):

@@ -552,6 +552,22 @@ for _name, _op in [("__iadd__", operator.iadd), ("__isub__", operator.isub),
     OPS.append(Op(f"{_name.strip('_')}_graph", (_name,), _augmented(_op), _plain, _plain,
                   shapes=BINARY, hyp=h_broadcast()))
 
+# Elementwise entries also run on extreme values against torch, forward and backward
+# (tests/test_ops.py::test_extreme_values_match_torch): every pair of the values below.
+# mg.maximum / mg.minimum are left out: their torch reference is clamp, whose gradient at a tie
+# and at nan differs from torch.maximum's (the primitive is covered by maximum / minimum).
+def extreme_values(dtype):
+    tiny = np.finfo(dtype).smallest_subnormal
+    return np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 1e4, -1e4, tiny, -tiny, 1.0, -1.0, 0.5,
+                     -2.5, 3.0], dtype)
+
+
+EXTREME = ["add", "radd_scalar", "sub", "rsub", "mul", "mul_int", "rmul", "div", "rdiv", "pow",
+           "pow_int", "pow_float", "rpow", "neg", "maximum", "minimum", "where_scalar", "exp",
+           "log", "sqrt", "tanh", "abs", "abs_builtin", "pos", "floordiv", "rfloordiv", "mod",
+           "mod_negative_divisor", "rmod", "round", "relu", "sigmoid"]
+
+
 # Public names that are not computations, each with the test that covers it.
 NOT_OPS = {
     "__init__": "test_dtype.py::test_tensor_constructor_dtypes",
