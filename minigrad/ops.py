@@ -1,8 +1,8 @@
 """The primitive ops: each a `forward` over arrays beside a `backward` over Tensors.
 
-Elementwise:   Add, Sub, Mul, Div, Remainder, Neg, Pow, Exp, Log, Sqrt, Tanh, Abs, Relu, Maximum,
-               Minimum, Where, Cast
-Reductions:    Sum, Max (ties share the gradient evenly, like torch.amax)
+Elementwise:   Add, Sub, Mul, Div, Remainder, Neg, Pow, Exp, Log, Sqrt, Tanh, Sin, Cos, Log1p, Expm1,
+               Abs, Relu, Maximum, Minimum, Where, Cast
+Reductions:    Sum, Max (ties share the gradient evenly, like torch.amax), Cumsum
 Shape:         Reshape, Permute, Expand, Pad, Concat
 Indexing:      Index (basic, integer-array and boolean keys) and its adjoint IndexAdd
 Linear:        MatMul (batched, equal leading dims)
@@ -132,6 +132,56 @@ class Exp(Primitive):
 
     def backward(self, g):
         return (g * self.output(),)
+
+
+class Sin(Primitive):
+    def forward(self, a):
+        return xp.sin(a)
+
+    def backward(self, g):
+        return (g * self.inputs[0].cos(),)
+
+
+class Cos(Primitive):
+    def forward(self, a):
+        return xp.cos(a)
+
+    def backward(self, g):
+        return (-g * self.inputs[0].sin(),)
+
+
+class Log1p(Primitive):
+    """log(1 + a), exact for small a (a composite log(1 + a) rounds 1 + a first)."""
+
+    def forward(self, a):
+        return xp.log1p(a)
+
+    def backward(self, g):
+        return (g / (self.inputs[0] + 1),)
+
+
+class Expm1(Primitive):
+    """exp(a) - 1, exact for small a."""
+
+    save_output = True
+
+    def forward(self, a):
+        return xp.expm1(a)
+
+    def backward(self, g):
+        return (g * (self.output() + 1),)
+
+
+class Cumsum(Primitive):
+    """Running sum along `axis`; its adjoint is the running sum from the other end."""
+
+    def forward(self, a, axis):
+        self.axis = axis
+        return xp.cumsum(a, axis=axis)
+
+    def backward(self, g):
+        flip = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return (Cumsum.apply(g[flip], axis=self.axis)[flip],)
 
 
 class Log(Primitive):

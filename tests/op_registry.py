@@ -552,6 +552,11 @@ for _name, _op in [("__iadd__", operator.iadd), ("__isub__", operator.isub),
     OPS.append(Op(f"{_name.strip('_')}_graph", (_name,), _augmented(_op), _plain, _plain,
                   shapes=BINARY, hyp=h_broadcast()))
 
+from op_registry_vocab import VOCAB  # noqa: E402  (PyTorch's vocabulary; it imports from here)
+
+OPS += VOCAB
+
+
 # Elementwise entries also run on extreme values against torch, forward and backward
 # (tests/test_ops.py::test_extreme_values_match_torch): every pair of the values below.
 # mg.maximum / mg.minimum are left out: their torch reference is clamp, whose gradient at a tie
