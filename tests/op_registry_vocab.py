@@ -65,7 +65,8 @@ VOCAB = [
        lambda a: np.isnan(a + special(a)) * 1 + np.isinf(a + special(a)) * 2 +
        np.isfinite(a + special(a)) * 4,
        lambda a: (a + t_special(a)).isnan() * 1 + T().isinf(a + t_special(a)) * 2 +
-       (a + t_special(a)).isfinite() * 4, shapes=UNARY, hyp=h_unary(), grad=False),
+       (a + t_special(a)).isfinite() * 4, shapes=UNARY, hyp=h_unary(), grad=False,
+       out_dtype=np.int64),
     Op("sin_cos", both("sin", "cos"), lambda a: a.sin() * mg.cos(a * 2), lambda a: np.sin(a) *
        np.cos(a * 2), lambda a: a.sin() * T().cos(a * 2), shapes=UNARY, hyp=h_unary()),
     Op("log1p_expm1", both("log1p", "expm1"), lambda a: a.log1p() + mg.expm1(a * 1e-9) * 1e9,
