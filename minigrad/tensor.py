@@ -87,7 +87,12 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The data for NumPy (np.asarray(t, dtype, copy=...)), copied only when asked or needed."""
+        if copy is False and dtype is not None and xp.dtype(dtype) != self.dtype:
+            raise ValueError(f"__array__: copy=False, but a {self.dtype} tensor must be copied to "
+                             f"become {xp.dtype(dtype)}")
+        out = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return out.copy() if copy and out is self.data else out
 
     def __len__(self):
         if self.ndim == 0:
@@ -105,6 +110,21 @@ class Tensor:
 
     __float__ = lambda self: float(self.item())
     __int__ = lambda self: int(self.item())
+
+    def __index__(self):
+        """An integer one-element tensor as a Python index (lists, range, slices), as in torch."""
+        if self.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError(f"__index__: only integer tensors of one element can be an index; got "
+                            f"shape {self.shape}, dtype {self.dtype}")
+        return int(self.data.item())
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (f"{loss:.4f}"); others as their repr."""
+        return format(self.item() if self.ndim == 0 else repr(self), spec)
+
+    def __round__(self, ndigits=None):
+        """round(t): half to even as torch.round; piecewise constant, so it carries no gradient."""
+        return Tensor._wrap(xp.asarray(xp.round(self.data, ndigits or 0)))
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -128,6 +148,12 @@ class Tensor:
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
     __neg__ = lambda self: ops.Neg.apply(self)
+    __pos__ = lambda self: self
+    __abs__ = lambda self: self.abs()
+    __floordiv__ = lambda self, o: F.floor_divide(self, o)
+    __rfloordiv__ = lambda self, o: F.floor_divide(self, o, True)
+    __mod__ = lambda self, o: F.remainder(self, o)
+    __rmod__ = lambda self, o: F.remainder(self, o, True)
     __matmul__ = lambda self, o: F.matmul(self, o)
     __rmatmul__ = lambda self, o: F.matmul(o, self)
 
@@ -155,11 +181,12 @@ class Tensor:
         return ops.Abs.apply(self)
 
     def relu(self) -> "Tensor":
-        return F.where(self > 0, self, 0.0)
+        """max(0, x) as torch.relu: gradient 0 at 0, nan stays nan."""
+        return ops.Relu.apply(self)
 
     def sigmoid(self) -> "Tensor":
-        """1 / (1 + exp(-x)), written with tanh so it never overflows."""
-        return (self * 0.5).tanh() * 0.5 + 0.5
+        """1 / (1 + exp(-x)), with relative precision in both tails (value and gradient)."""
+        return F.sigmoid(self)
 
     def astype(self, dtype) -> "Tensor":
         """Cast to `dtype`; the gradient is cast back. Integer and bool results carry none."""
@@ -190,7 +217,11 @@ class Tensor:
     __ge__ = lambda self, o: self._compare(o, xp.greater_equal)
     __eq__ = lambda self, o: self._compare(o, xp.equal)
     __ne__ = lambda self, o: self._compare(o, xp.not_equal)
-    __invert__ = lambda self: Tensor._wrap(~self.data)
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"invert (~): only bool and integer tensors, got dtype {self.dtype}")
+        return Tensor._wrap(~self.data)
+
     __and__ = lambda self, o: self._compare(o, xp.logical_and)
     __or__ = lambda self, o: self._compare(o, xp.logical_or)
 
