@@ -16,7 +16,7 @@ from minigrad import Tensor
 from minigrad.functions import sliding_window_add
 
 from .conv import _check_tensor, _pair
-from .functional import _check_reduction, _reduce, _same_shape
+from .functional import _check_reduction, _reduce, _same_shape, _softplus
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
@@ -93,11 +93,9 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 @mg.scope("mish")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x tanh(softplus(x)), softplus written as max(x, 0) + log(1 + exp(-|x|)) so exp never
-    overflows."""
+    """x tanh(softplus(x)), with nn.functional's stable softplus (exact in both tails)."""
     _check_tensor(input, "input", "mish")
-    softplus = input.maximum(0.0) + ((-input.abs()).exp() + 1).log()
-    return input * softplus.tanh()
+    return input * _softplus(input).tanh()
 
 
 def _norm(x, p, dim, keepdim, op):
