@@ -306,3 +306,9 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
     _check_reduction(reduction, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
+
+
+# --- more activations, padding, distances, losses, one_hot, unfold/fold (nn/functional_ext.py) ---
+from .functional_ext import (celu, cosine_similarity, dropout2d, elu, fold, hardsigmoid,  # noqa
+                             hardswish, hardtanh, huber_loss, kl_div, l1_loss, mish, normalize,
+                             one_hot, pad, pairwise_distance, relu6, selu, smooth_l1_loss, unfold)

@@ -655,4 +655,9 @@ def public_api():
             dunder = name.startswith("__") and name.endswith("__")
             if (dunder or not name.startswith("_")) and name not in skip:
                 names.add(name)
-    return names | {f"mg.{name}" for name in mg.__all__}
+    return names | {f"mg.{name}" for name in mg.__all__} | NN_NAMES
+
+
+# the torch.nn.functional ops of nn/functional_ext.py, named "F.<op>" (tests/op_registry_nn.py)
+from op_registry_nn import NN_NAMES, NN_OPS  # noqa: E402
+OPS += NN_OPS
