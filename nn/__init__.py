@@ -34,3 +34,8 @@ from .transformer import (MultiheadAttention, TransformerDecoderLayer, Transform
 __all__ += ["LayerNorm", "GroupNorm", "GELU", "SiLU", "Softplus", "Unflatten", "ConvTranspose2d",
             "Upsample", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
             "TransformerDecoderLayer"]
+
+# --- embeddings and recurrent layers (nn/recurrent.py) ---------------------------------------------
+from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
+
+__all__ += ["Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

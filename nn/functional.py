@@ -274,3 +274,6 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
     _check_reduction(reduction, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
+
+# --- embeddings (nn/recurrent.py) ------------------------------------------------------------------
+from .recurrent import embedding  # noqa: E402,F401
