@@ -45,3 +45,8 @@ __all__ += ["ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswis
             "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineSimilarity",
             "PairwiseDistance", "Unfold", "Fold", "Dropout2d", "ZeroPad2d", "ConstantPad2d",
             "ReflectionPad2d", "ReplicationPad2d"]
+
+# --- embeddings and recurrent layers (nn/recurrent.py) ---------------------------------------------
+from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
+
+__all__ += ["Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

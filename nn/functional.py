@@ -312,3 +312,6 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
 from .functional_ext import (celu, cosine_similarity, dropout2d, elu, fold, hardsigmoid,  # noqa
                              hardswish, hardtanh, huber_loss, kl_div, l1_loss, mish, normalize,
                              one_hot, pad, pairwise_distance, relu6, selu, smooth_l1_loss, unfold)
+
+# --- embeddings (nn/recurrent.py) ------------------------------------------------------------------
+from .recurrent import embedding  # noqa: E402,F401
