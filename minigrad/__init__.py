@@ -9,8 +9,6 @@ from . import data, optim
 from .serialize import load, save
 from .functions import concatenate, matmul, maximum, minimum, one_hot, stack, tensor, where
 from .tensor import Tensor
-from .tensor_ops import (bmm, chunk, clamp, cumsum, flip, logaddexp, outer, roll, split, tril,
-                         triu)
 from . import viz
 
 __version__ = "0.1.0"
@@ -31,6 +29,8 @@ from . import distributed, onnx  # noqa: E402
 
 __all__ += ["onnx", "distributed"]
 
-# --- PyTorch's tensor vocabulary as free functions (minigrad/tensor_ops.py) ----
-__all__ += ["bmm", "chunk", "clamp", "cumsum", "flip", "logaddexp", "outer", "roll", "split",
-            "tril", "triu"]
+# --- PyTorch's tensor vocabulary (minigrad/tensor_ops.py): Tensor methods and mg.<name> ----------
+from . import tensor_ops  # noqa: E402
+from .tensor_ops import *  # noqa: E402,F401,F403
+
+__all__ += tensor_ops.FUNCTIONS
