@@ -263,6 +263,9 @@ def masked_fill(input, mask, value) -> Tensor:
     m = xp.asarray(F.unwrap(mask, "masked_fill"))
     if m.dtype != bool:
         raise TypeError(f"masked_fill: mask must be bool, got {m.dtype} (input {input.shape})")
+    pairs = zip(m.shape[::-1], input.shape[::-1])
+    if m.ndim > input.ndim or any(a not in (1, b) for a, b in pairs):
+        raise ValueError(f"masked_fill: mask {m.shape} does not broadcast to input {input.shape}")
     return F.where(m, value, input)
 
 
