@@ -117,9 +117,10 @@ def _broadcast(a, b):
 
 # --- reductions ----------------------------------------------------------------------------------
 
-def std(input, dim=None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-    """Standard deviation with Bessel's `correction` (1 like torch; 0 for the biased one)."""
-    return F.var(input, dim, keepdim, correction).sqrt()
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+        **numpy) -> Tensor:
+    """The square root of Tensor.var, with its arguments (correction 1 by default, as torch)."""
+    return input.var(dim, unbiased, keepdim, correction=correction, **numpy).sqrt()
 
 
 def amax(input, dim=(), keepdim: bool = False) -> Tensor:
