@@ -21,15 +21,14 @@ adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean inde
 The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
 model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
 
-Size budget: 350 code lines
 """
 import contextlib
 
-from . import ops
-from .autograd import enable_grad
-from .backend import xp
-from .tensor import Tensor
-from .viz import _walk
+from .. import ops
+from ..autograd import enable_grad
+from ..backend import xp
+from ..tensor import Tensor
+from ..viz import _walk
 
 MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
 
