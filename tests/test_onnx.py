@@ -153,9 +153,9 @@ def test_model_without_onnx_equivalent_names_the_primitive():
     x = mg.randn(2, 3, 8)
     with pytest.raises(NotImplementedError, match="primitive Windows has no ONNX lowering"):
         mg.onnx.export(lambda t: t.sliding_window(3, 2).sum(-1), x)
-    with pytest.raises(ValueError, match=r"Where \(in top level\) uses a constant of shape "
+    with pytest.raises(ValueError, match=r"Mul \(in top level\) uses a constant of shape "
                                          r"\(2, 3, 8\) computed from the input data"):
-        mg.onnx.export(lambda t: t.relu(), x)                      # relu outside F.relu's scope
+        mg.onnx.export(lambda t: t.sigmoid(), x)            # sigmoid's branch mask, out of scope
     with pytest.raises(ValueError, match=r"Index \(in top level\) uses a constant of shape \(2,\)"):
         mg.onnx.export(lambda t: t[t[:, 0, 0].numpy().argsort()], x)      # sorts the samples
     with pytest.raises(TypeError, match="output 0 is not a Tensor computed from the inputs"):
@@ -168,3 +168,14 @@ def test_missing_onnx_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)          # import onnx now fails
     with pytest.raises(ImportError, match=r'pip install "minigrad\[onnx\]"'):
         mg.onnx.export(F.relu, mg.randn(2, 3))
+
+
+def test_tensor_relu_method_exports_as_one_relu_node():
+    require("onnx")
+    ort = require("onnxruntime")
+    x = mg.randn(3, 5)
+    model = mg.onnx.export(lambda t: (t * 2).relu(), x)
+    assert [n.op_type for n in model.graph.node if n.op_type != "Identity"] == ["Mul", "Relu"]
+    session = ort.InferenceSession(model.SerializeToString())
+    got, = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    np.testing.assert_array_equal(got, (x * 2).relu().numpy())

@@ -264,7 +264,7 @@ _RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
           "log_softmax": _softmax("LogSoftmax")}
 _BROADCASTING = {"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "MatMul", "Where"}
 _SAME = {"Maximum": "Max", "Minimum": "Min", **{name: name for name in (
-    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "MatMul")}}
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "Relu", "MatMul")}}
 
 
 class _Graph:
