@@ -180,3 +180,23 @@ def test_tensor_relu_method_exports_as_one_relu_node():
     session = ort.InferenceSession(model.SerializeToString())
     got, = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     np.testing.assert_array_equal(got, (x * 2).relu().numpy())
+
+
+NOT_CHECKED = {   # public modules with no export case yet (losses: their targets are data)
+    "Module", "ModuleList", "Sequential", "MaxPooling2D", "BCELoss", "BCEWithLogitsLoss",
+    "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
+    "CELU", "ELU", "SELU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
+    "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "ZeroPad2d", "CosineSimilarity",
+    "PairwiseDistance", "Dropout2d", "Embedding", "Fold", "Unfold", "MultiheadAttention",
+    "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "RNN", "RNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell"}
+
+
+def test_every_public_module_has_an_export_case_or_is_listed():
+    import inspect
+    public = {name for name, c in vars(nn).items()
+              if inspect.isclass(c) and issubclass(c, nn.Module)}
+    cased = {name for name in public for key in MODELS if key.split("_")[0] == name}
+    missing = public - cased - set(NOT_EXPORTED) - NOT_CHECKED
+    assert not missing, f"nn modules with no ONNX export case: {sorted(missing)}"
+    assert not (cased & NOT_CHECKED), f"listed as unchecked but tested: {cased & NOT_CHECKED}"
