@@ -78,6 +78,11 @@ MODELS = {   # name -> (model factory, one sample's shape)
     "GELU_tanh": (lambda: nn.GELU(approximate="tanh"), (7,)),
     "Unflatten": (lambda: nn.Unflatten(1, (2, 3)), (6,)),
     "Upsample": (lambda: nn.Upsample(scale_factor=2), (2, 3, 3)),
+    "ZeroPad2d": (lambda: nn.ZeroPad2d(1), (2, 3, 3)),
+    "ConstantPad2d": (lambda: nn.ConstantPad2d((1, 0, 2, 1), 0.5), (2, 3, 3)),
+    "ReflectionPad2d": (lambda: nn.ReflectionPad2d(1), (2, 3, 3)),
+    "ReplicationPad2d": (lambda: nn.ReplicationPad2d(1), (2, 3, 3)),
+    "Dropout2d": (lambda: nn.Dropout2d(0.5), (2, 3, 3)),
 }
 
 NOT_EXPORTED = {   # layers that do not export yet -> the error export gives
@@ -186,8 +191,7 @@ NOT_CHECKED = {   # public modules with no export case yet (losses: their target
     "Module", "ModuleList", "Sequential", "MaxPooling2D", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
     "CELU", "ELU", "SELU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
-    "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "ZeroPad2d", "CosineSimilarity",
-    "PairwiseDistance", "Dropout2d", "Embedding", "Fold", "Unfold", "MultiheadAttention",
+    "CosineSimilarity", "PairwiseDistance", "Embedding", "Fold", "Unfold", "MultiheadAttention",
     "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
     "RNN", "RNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell"}
 
