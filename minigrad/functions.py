@@ -153,6 +153,7 @@ def var(x, axis, keepdims, correction):
     return (d * d).sum(axis, keepdims) / max(math.prod(x.shape[ax] for ax in axis) - correction, 0)
 
 
+@autograd.scope("sigmoid")
 def sigmoid(x):
     """1 / (1 + exp(-x)) for x >= 0 and e / (1 + e) with e = exp(x) below: exp never overflows, and
     both tails keep their relative precision, in value and gradient (0.5 + tanh(x / 2) / 2 rounded
