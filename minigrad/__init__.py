@@ -29,17 +29,8 @@ from . import distributed, onnx  # noqa: E402
 
 __all__ += ["onnx", "distributed"]
 
-# --- PyTorch's tensor vocabulary as functions (minigrad/tensor_ops.py) ----------------------------
-from .tensor_ops import (abs, amax, amin, argsort, bmm, cat, ceil, chunk, clamp,  # noqa: E402
-                         clip, cos, cumprod, cumsum, einsum, expm1, flip, floor, gather, index_select,
-                         isfinite, isinf, isnan, log1p, logaddexp, masked_fill, nan_to_num, norm,
-                         outer, pow, prod, repeat_interleave, roll, round, rsqrt, scatter,
-                         scatter_add, sign, sin, sort, split, std, take_along_dim, tensordot,
-                         tile, topk, tril, triu, trunc, unbind)
+# --- PyTorch's tensor vocabulary (minigrad/tensor_ops.py): Tensor methods and mg.<name> ----------
+from . import tensor_ops  # noqa: E402
+from .tensor_ops import *  # noqa: E402,F401,F403
 
-__all__ += ["abs", "amax", "amin", "argsort", "bmm", "cat", "ceil", "chunk", "clamp", "clip", "cos", "cumprod",
-            "cumsum", "einsum", "expm1", "flip", "floor", "gather", "index_select", "isfinite",
-            "isinf", "isnan", "log1p", "logaddexp", "masked_fill", "nan_to_num", "norm", "outer",
-            "pow", "prod", "repeat_interleave", "roll", "round", "rsqrt", "scatter", "scatter_add",
-            "sign", "sin", "sort", "split", "std", "take_along_dim", "tensordot", "tile", "topk",
-            "tril", "triu", "trunc", "unbind"]
+__all__ += tensor_ops.FUNCTIONS

@@ -10,11 +10,6 @@ from . import backend as B
 from .backend import xp
 
 
-def _dims(dim, keepdim, axis, keepdims):
-    """torch's (dim, keepdim), or NumPy's (axis, keepdims) when those are given."""
-    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-
-
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
@@ -92,7 +87,12 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The data for NumPy (np.asarray(t, dtype, copy=...)), copied only when asked or needed."""
+        if copy is False and dtype is not None and xp.dtype(dtype) != self.dtype:
+            raise ValueError(f"__array__: copy=False, but a {self.dtype} tensor must be copied to "
+                             f"become {xp.dtype(dtype)}")
+        out = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return out.copy() if copy and out is self.data else out
 
     def __len__(self):
         if self.ndim == 0:
@@ -110,6 +110,21 @@ class Tensor:
 
     __float__ = lambda self: float(self.item())
     __int__ = lambda self: int(self.item())
+
+    def __index__(self):
+        """An integer one-element tensor as a Python index (lists, range, slices), as in torch."""
+        if self.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError(f"__index__: only integer tensors of one element can be an index; got "
+                            f"shape {self.shape}, dtype {self.dtype}")
+        return int(self.data.item())
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (f"{loss:.4f}"); others as their repr."""
+        return format(self.item() if self.ndim == 0 else repr(self), spec)
+
+    def __round__(self, ndigits=None):
+        """round(t): half to even as torch.round; piecewise constant, so it carries no gradient."""
+        return Tensor._wrap(xp.asarray(xp.round(self.data, ndigits or 0)))
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -133,6 +148,12 @@ class Tensor:
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
     __neg__ = lambda self: ops.Neg.apply(self)
+    __pos__ = lambda self: self
+    __abs__ = lambda self: self.abs()
+    __floordiv__ = lambda self, o: F.floor_divide(self, o)
+    __rfloordiv__ = lambda self, o: F.floor_divide(self, o, True)
+    __mod__ = lambda self, o: F.remainder(self, o)
+    __rmod__ = lambda self, o: F.remainder(self, o, True)
     __matmul__ = lambda self, o: F.matmul(self, o)
     __rmatmul__ = lambda self, o: F.matmul(o, self)
 
@@ -156,12 +177,16 @@ class Tensor:
     def tanh(self) -> "Tensor":
         return ops.Tanh.apply(self)
 
+    def abs(self) -> "Tensor":
+        return ops.Abs.apply(self)
+
     def relu(self) -> "Tensor":
-        return F.where(self > 0, self, 0.0)
+        """max(0, x) as torch.relu: gradient 0 at 0, nan stays nan."""
+        return ops.Relu.apply(self)
 
     def sigmoid(self) -> "Tensor":
-        """1 / (1 + exp(-x)), written with tanh so it never overflows."""
-        return (self * 0.5).tanh() * 0.5 + 0.5
+        """1 / (1 + exp(-x)), with relative precision in both tails (value and gradient)."""
+        return F.sigmoid(self)
 
     def astype(self, dtype) -> "Tensor":
         """Cast to `dtype`; the gradient is cast back. Integer and bool results carry none."""
@@ -192,91 +217,87 @@ class Tensor:
     __ge__ = lambda self, o: self._compare(o, xp.greater_equal)
     __eq__ = lambda self, o: self._compare(o, xp.equal)
     __ne__ = lambda self, o: self._compare(o, xp.not_equal)
-    __invert__ = lambda self: Tensor._wrap(~self.data)
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"invert (~): only bool and integer tensors, got dtype {self.dtype}")
+        return Tensor._wrap(~self.data)
+
     __and__ = lambda self, o: self._compare(o, xp.logical_and)
     __or__ = lambda self, o: self._compare(o, xp.logical_or)
 
-    # Reductions take torch's dim= and keepdim=, and NumPy's axis= and keepdims= as aliases.
-    def any(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+    # Reductions take torch's dim= and keepdim=, with NumPy's axis= and keepdims= as aliases.
+    def any(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.any(axis=dim, keepdims=keepdim)))
 
-    def all(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+    def all(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.all(axis=dim, keepdims=keepdim)))
 
-    def argmax(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+    def argmax(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim)))
 
-    def argmin(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+    def argmin(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim)))
 
-    def sum(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        dim, keepdim = _dims(dim, keepdim, axis, keepdims)
+    def sum(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
         return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
-    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        """Maximum over `dim`; tied maxima share the gradient evenly (like torch.amax)."""
-        dim, keepdims = _dims(dim, keepdim, axis, keepdims)
+    def max(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """Maximum over `dim` (the values, as torch.amax; tensor_ops' sort/topk give indices);
+        tied maxima share the gradient evenly."""
+        dim, keepdims = _alias(dim, keepdim, numpy)
         axis = F.axes(dim, self.ndim, "max")
         if any(self.shape[ax] == 0 for ax in axis) or (self.size == 0 and not axis):
             raise ValueError(f"max: cannot reduce a zero-size axis (tensor of shape {self.shape})")
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+    def min(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """Minimum over `dim`; tied minima share the gradient evenly."""
-        return -((-self).max(*_dims(dim, keepdim, axis, keepdims)))
+        return -((-self).max(dim, keepdim, **numpy))
 
-    def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
-        return F.mean(self, *_dims(dim, keepdim, axis, keepdims))
+    def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        return F.mean(self, *_alias(dim, keepdim, numpy))
 
-    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None,
-            keepdims=None) -> "Tensor":
-        """Variance over `dim` with Bessel's `correction` (1 like torch.var, or 0 when
-        unbiased=False; correction=0 is numpy.var)."""
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+            **numpy) -> "Tensor":
+        """Variance over `dim` with Bessel's `correction` (default 1 as torch; 0 as numpy.var;
+        unbiased=False is correction 0)."""
+        if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
+            raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (use correction=)")
         correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
-        return F.var(self, *_dims(dim, keepdim, axis, keepdims), correction)
+        return F.var(self, *_alias(dim, keepdim, numpy), correction)
 
-    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> "Tensor":
+    def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """log(sum(exp(x))) over `dim`, computed stably."""
-        return F.logsumexp(self, *_dims(dim, keepdim, axis, keepdims))
+        return F.logsumexp(self, *_alias(dim, keepdim, numpy))
 
-    def softmax(self, dim: int = -1, *, axis=None) -> "Tensor":
-        return F.softmax(self, dim if axis is None else axis)
+    def softmax(self, dim: int = -1, **numpy) -> "Tensor":
+        return F.softmax(self, _alias(dim, False, numpy)[0])
 
-    def log_softmax(self, dim: int = -1, *, axis=None) -> "Tensor":
-        return F.log_softmax(self, dim if axis is None else axis)
+    def log_softmax(self, dim: int = -1, **numpy) -> "Tensor":
+        return F.log_softmax(self, _alias(dim, False, numpy)[0])
 
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
-    view = reshape
+    def flatten(self, start_axis: int = 0) -> "Tensor":
+        """Merge the axes from `start_axis` on into one."""
+        return self.reshape(self.shape[:start_axis] + (math.prod(self.shape[start_axis:]),))
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
-        """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        a, b = (F.axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
-        return self.reshape(self.shape[:a] + (math.prod(self.shape[a:b + 1]),) +
-                            self.shape[b + 1:])
+    def squeeze(self, axis=None) -> "Tensor":
+        return F.squeeze(self, axis)
 
-    def unflatten(self, dim: int, sizes) -> "Tensor":
-        """Split dim `dim` into `sizes` (one may be -1)."""
-        d = F.axes(dim, self.ndim, "unflatten")[0]
-        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
-
-    def squeeze(self, dim=None, *, axis=None) -> "Tensor":
-        return F.squeeze(self, dim if axis is None else axis)
-
-    def unsqueeze(self, dim: int) -> "Tensor":
-        dim = dim % (self.ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+    def unsqueeze(self, axis: int) -> "Tensor":
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def transpose(self, *dims) -> "Tensor":
-        """transpose(dim0, dim1) swaps two dims, as in torch; any other number of dims is a full
-        permutation with NumPy semantics (none reverses them all)."""
+        """torch's transpose(dim0, dim1) swaps two dims; no argument reverses them all and a full
+        permutation permutes (NumPy's transpose, which permute and .T also give)."""
         if len(dims) == 2 and all(isinstance(d, int) for d in dims):
             return self.swapaxes(*dims)
         return F.transpose(self, F.shape_args(dims))
@@ -284,17 +305,18 @@ class Tensor:
     def permute(self, *dims) -> "Tensor":
         return F.transpose(self, F.shape_args(dims))
 
-    mT = property(lambda self: self.swapaxes(-2, -1))
-
-    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
+    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis1, axis2)):
+            raise ValueError(f"transpose: dims ({axis1}, {axis2}) out of range for shape "
+                             f"{self.shape}")
         axes = list(range(self.ndim))
-        for d in (axis0, axis1):
-            if not -self.ndim <= d < self.ndim:
-                raise ValueError(f"transpose: dim {d} is out of range for shape {self.shape}")
-        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return F.transpose(self, axes)
 
-    swapdims = lambda self, dim0, dim1: self.swapaxes(dim0, dim1)
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dims swapped (torch's .mT: a batch of transposed matrices)."""
+        return self.swapaxes(-2, -1)
 
     def expand(self, *shape) -> "Tensor":
         """Broadcast to `shape`, as numpy.broadcast_to (a view; the gradient sums back)."""
@@ -320,67 +342,6 @@ class Tensor:
         """numpy.take_along_axis (torch.take_along_dim): pick `indices` along `axis`, broadcasting
         the other axes."""
         return F.take_along_axis(self, indices, axis)
-
-    # PyTorch's vocabulary, each the function of the same name in minigrad/tensor_ops.py
-    add = lambda self, other: self + other
-    sub = lambda self, other: self - other
-    mul = lambda self, other: self * other
-    div = lambda self, other: self / other
-    matmul = lambda self, other: F.matmul(self, other)
-    neg = lambda self: -self
-    square = lambda self: self * self
-    clone = lambda self: self * 1
-    where = lambda self, condition, other: F.where(condition, self, other)
-    abs = lambda self: ops.Abs.apply(self)
-    clamp = lambda self, min=None, max=None: O.clamp(self, min, max)
-    clip = lambda self, min=None, max=None: O.clamp(self, min, max)
-    floor = lambda self: O.floor(self)
-    ceil = lambda self: O.ceil(self)
-    trunc = lambda self: O.trunc(self)
-    round = lambda self, decimals=0: O.round(self, decimals)
-    sign = lambda self: O.sign(self)
-    isnan = lambda self: O.isnan(self)
-    isinf = lambda self: O.isinf(self)
-    isfinite = lambda self: O.isfinite(self)
-    sin = lambda self: O.sin(self)
-    cos = lambda self: O.cos(self)
-    rsqrt = lambda self: O.rsqrt(self)
-    log1p = lambda self: O.log1p(self)
-    expm1 = lambda self: O.expm1(self)
-    pow = lambda self, exponent: O.pow(self, exponent)
-    nan_to_num = lambda self, nan=0.0, posinf=None, neginf=None: O.nan_to_num(self, nan, posinf,
-                                                                              neginf)
-    logaddexp = lambda self, other: O.logaddexp(self, other)
-    masked_fill = lambda self, mask, value: O.masked_fill(self, mask, value)
-    std = lambda self, dim=None, unbiased=None, keepdim=False, *, correction=None: O.std(
-        self, dim, unbiased, keepdim, correction=correction)
-    amax = lambda self, dim=(), keepdim=False: O.amax(self, dim, keepdim)
-    amin = lambda self, dim=(), keepdim=False: O.amin(self, dim, keepdim)
-    prod = lambda self, dim=None, keepdim=False: O.prod(self, dim, keepdim)
-    cumsum = lambda self, dim: O.cumsum(self, dim)
-    cumprod = lambda self, dim: O.cumprod(self, dim)
-    argsort = lambda self, dim=-1, descending=False: O.argsort(self, dim, descending)
-    sort = lambda self, dim=-1, descending=False: O.sort(self, dim, descending)
-    topk = lambda self, k, dim=-1, largest=True, sorted=True: O.topk(self, k, dim, largest, sorted)
-    gather = lambda self, dim, index: O.gather(self, dim, index)
-    scatter_add = lambda self, dim, index, src: O.scatter_add(self, dim, index, src)
-    scatter = lambda self, dim, index, src=None, value=None: O.scatter(self, dim, index, src, value)
-    index_select = lambda self, dim, index: O.index_select(self, dim, index)
-    take_along_dim = lambda self, indices, dim=None: O.take_along_dim(self, indices, dim)
-    split = lambda self, split_size, dim=0: O.split(self, split_size, dim)
-    chunk = lambda self, chunks, dim=0: O.chunk(self, chunks, dim)
-    unbind = lambda self, dim=0: O.unbind(self, dim)
-    repeat = lambda self, *sizes: O.repeat(self, *sizes)
-    tile = lambda self, dims: O.tile(self, dims)
-    repeat_interleave = lambda self, repeats, dim=None: O.repeat_interleave(self, repeats, dim)
-    expand_as = lambda self, other: O.expand_as(self, other)
-    tril = lambda self, diagonal=0: O.tril(self, diagonal)
-    triu = lambda self, diagonal=0: O.triu(self, diagonal)
-    flip = lambda self, dims: O.flip(self, dims)
-    roll = lambda self, shifts, dims=None: O.roll(self, shifts, dims)
-    bmm = lambda self, mat2: O.bmm(self, mat2)
-    outer = lambda self, vec2: O.outer(self, vec2)
-    norm = lambda self, p="fro", dim=None, keepdim=False: O.norm(self, p, dim, keepdim)
 
     def _inplace(self, op, update, value):
         """update(array, value) on this tensor's array: never recorded, and refused while a graph
@@ -438,5 +399,12 @@ class Tensor:
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
 
+def _alias(dim, keepdim, numpy):
+    """torch's (dim, keepdim) from a reduction's arguments, NumPy's axis= and keepdims= allowed."""
+    unknown = set(numpy) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
+    return numpy.get("axis", dim), numpy.get("keepdims", keepdim)
+
+
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)
-from . import tensor_ops as O  # noqa: E402

@@ -1,108 +1,82 @@
-"""PyTorch's tensor vocabulary as composites: clamp, cumsum, sort, gather, split, einsum, norm ...
+"""PyTorch's tensor vocabulary beyond the core: clamp, rounding, trigonometry, cumulative and
+product reductions, sorting, gathering and scattering, splitting, repeating, triangles, einsum.
 
-Size budget: 350 code lines
+Each is a composite of the primitives (minigrad/ops.py), so its gradient comes from the engine;
+the few that need a primitive for exactness (sin, cos, log1p, expm1, cumsum) have one there. Every
+function here takes the tensor first under torch's name and parameter names, and is bound both as
+a Tensor method and as `mg.<name>` (the two lists at the end), as in torch. Rounding, sign,
+comparisons and index results are piecewise constant: they carry no gradient.
 
-Each function takes its tensor first as `input` (torch's name) and is both `mg.<name>` and the
-body of the Tensor method of that name. Everything differentiable is built from Tensor
-operations, so gradients (and gradients of gradients) come from the primitives; index arithmetic
-(sort orders, masks, scatter keys) is done on constant arrays. Rounding, sign and the is* tests
-return constants: their gradient is zero wherever it exists.
+Size budget: 300 code lines
 """
+import collections
 import math
 import string
-from collections import namedtuple
 
-from . import functions as F
 from . import ops
+from . import functions as F
 from .backend import xp
 from .tensor import Tensor
 
-values_indices = namedtuple("values_indices", "values indices")
+SortResult = collections.namedtuple("SortResult", "values indices")
 
 
-def _t(x, op):
-    """`x` as a Tensor (numbers and arrays become constants)."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, (list, tuple, int, float, bool)) or isinstance(F.unwrap(x, op), xp.ndarray):
-        return F.tensor(x)
-    raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+def _dim(dim, ndim, op):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions")
+    return dim % max(ndim, 1)
 
 
 def _const(array):
     return Tensor._wrap(xp.asarray(array))
 
 
-def _dim(x, dim, op):
-    """One dimension as a non-negative int (negative dims count from the end)."""
-    return F.axes(dim, x.ndim, op)[0] if x.ndim else 0
-
-
-def _index(x, dim, key):
-    """x[..., key, ...] with `key` at dimension `dim`."""
-    return x[(slice(None),) * dim + (key,)]
-
-
-def _broadcastable(op, *shapes):
-    try:
-        return xp.broadcast_shapes(*shapes)
-    except ValueError:
-        raise ValueError(f"{op}: shapes {', '.join(map(str, shapes))} cannot be broadcast "
-                         "together") from None
-
-
-def _idx(index, op):
-    idx = xp.asarray(F.unwrap(index, op))
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"{op}: indices must be integers, got {idx.dtype} (shape {idx.shape})")
-    return idx
-
-
-# elementwise
-
-def abs(input) -> Tensor:
-    return input.abs()
-
-
-cat = F.concatenate         # torch's two names for one function
+# --- elementwise ---------------------------------------------------------------------------------
 
 def clamp(input, min=None, max=None) -> Tensor:
-    """Elementwise min(max(input, min), max); `min` and `max` may be numbers or tensors."""
+    """min(max(input, min), max) as torch.clamp: the gradient reaches input where
+    min <= input <= max (both ends included) and a tensor bound where it is the result."""
     if min is None and max is None:
-        raise ValueError(f"clamp: give at least one of min and max (input {input.shape})")
-    _broadcastable("clamp", *(xp.shape(F.unwrap(v, "clamp")) for v in (input, min, max)
-                              if v is not None))
-    out = input if min is None else input.maximum(min)
-    return out if max is None else out.minimum(max)
-
-
-clip = clamp
+        raise ValueError("clamp: at least one of min and max must be given")
+    out = input
+    if min is not None:
+        out = F.where(F.unwrap(out < min, "clamp"), min, out)
+    if max is not None:
+        out = F.where(F.unwrap(out > max, "clamp"), max, out)
+    return out
 
 
 def _constant(fn):
     def op(input) -> Tensor:
         return _const(fn(input.data))
     op.__name__ = fn.__name__
-    op.__doc__ = f"Elementwise {fn.__name__}, as a constant (no gradient flows through it)."
+    op.__doc__ = f"numpy.{fn.__name__} of the values, a constant (its gradient is zero where defined)."
     return op
 
 
-def _primitive(prim):
-    def op(input) -> Tensor:
-        return prim.apply(input)
-    op.__name__ = prim.__name__.lower()
-    op.__doc__ = f"Elementwise {op.__name__} (the primitive ops.{prim.__name__})."
-    return op
-
-
-floor, ceil, trunc, sign, isnan, isinf, isfinite = (_constant(f) for f in (
-    xp.floor, xp.ceil, xp.trunc, xp.sign, xp.isnan, xp.isinf, xp.isfinite))
-sin, cos, log1p, expm1 = (_primitive(p) for p in (ops.Sin, ops.Cos, ops.Log1p, ops.Expm1))
+floor, ceil, trunc, sign = (_constant(f) for f in (xp.floor, xp.ceil, xp.trunc, xp.sign))
+isnan, isinf, isfinite = (_constant(f) for f in (xp.isnan, xp.isinf, xp.isfinite))
 
 
 def round(input, decimals: int = 0) -> Tensor:
-    """Round half to even to `decimals` places, as a constant."""
+    """Half to even, as torch.round; a constant."""
     return _const(xp.round(input.data, decimals))
+
+
+def sin(input) -> Tensor:
+    return ops.Sin.apply(input)
+
+
+def cos(input) -> Tensor:
+    return ops.Cos.apply(input)
+
+
+def log1p(input) -> Tensor:
+    return ops.Log1p.apply(input)
+
+
+def expm1(input) -> Tensor:
+    return ops.Expm1.apply(input)
 
 
 def rsqrt(input) -> Tensor:
@@ -110,394 +84,369 @@ def rsqrt(input) -> Tensor:
 
 
 def pow(input, exponent) -> Tensor:
-    return input ** exponent if isinstance(input, Tensor) else _t(input, "pow") ** exponent
+    return input ** exponent
+
+
+def square(input) -> Tensor:
+    return input * input
 
 
 def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
-    """nan, +inf and -inf replaced (by default with 0 and the largest finite values)."""
-    big = float(xp.finfo(input.dtype).max) if input.dtype.kind == "f" else 0
-    data = input.data
-    out = F.where(data == -xp.inf, -big if neginf is None else neginf, input)
-    out = F.where(data == xp.inf, big if posinf is None else posinf, out)
-    return F.where(xp.isnan(data), nan, out)
+    """nan, +inf and -inf replaced (by default with 0 and the dtype's largest and lowest finite
+    values); the gradient flows where the input was finite."""
+    info = xp.finfo(input.dtype)
+    out = F.where(xp.isnan(input.data), nan, input)
+    out = F.where(input.data == xp.inf, info.max if posinf is None else posinf, out)
+    return F.where(input.data == -xp.inf, info.min if neginf is None else neginf, out)
 
 
 def logaddexp(input, other) -> Tensor:
-    """log(exp(input) + exp(other)), computed stably."""
-    other = _t(other, "logaddexp")
-    _broadcastable("logaddexp", input.shape, other.shape)
-    m = F.maximum(input.detach(), other.detach()).maximum(-xp.finfo(input.dtype).max)
-    return ((input - m).exp() + (other - m).exp()).log() + m
+    """log(exp(input) + exp(other)) without overflow."""
+    return F.logsumexp(F.stack(list(_broadcast(input, other)), 0), 0, False)
 
 
-def masked_fill(input, mask, value) -> Tensor:
-    """`value` where the boolean `mask` (broadcast to input) is true, else input."""
-    mask = xp.asarray(F.unwrap(mask, "masked_fill"))
-    if mask.dtype != xp.bool_:
-        raise TypeError(f"masked_fill: the mask must be boolean, got {mask.dtype}")
-    if _broadcastable("masked_fill", mask.shape, input.shape) != input.shape:
-        raise ValueError(f"masked_fill: mask {mask.shape} does not broadcast to input "
-                         f"{input.shape}")
-    return F.where(mask, F.lift(value, input, "masked_fill"), input)
+def _broadcast(a, b):
+    b = b if isinstance(b, Tensor) else F.lift(b, a, "broadcast")
+    a, b = F.promote(a, b) if a.dtype != b.dtype else (a, b)
+    try:
+        shape = xp.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+    return a.expand(shape), b.expand(shape)
 
 
-# reductions and scans
+# --- reductions ----------------------------------------------------------------------------------
 
-def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """The square root of var (Bessel's correction 1 by default, as torch.std)."""
-    return input.var(dim, unbiased, keepdim, correction=correction).sqrt()
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+        **numpy) -> Tensor:
+    """The square root of Tensor.var, with its arguments (correction 1 by default, as torch)."""
+    return input.var(dim, unbiased, keepdim, correction=correction, **numpy).sqrt()
 
 
 def amax(input, dim=(), keepdim: bool = False) -> Tensor:
-    """Maximum over `dim` (all dims when empty); ties share the gradient evenly."""
-    return input.max(dim=dim or None, keepdim=keepdim)
+    return input.max(dim if dim != () else None, keepdim)
 
 
 def amin(input, dim=(), keepdim: bool = False) -> Tensor:
-    return input.min(dim=dim or None, keepdim=keepdim)
+    return input.min(dim if dim != () else None, keepdim)
 
 
 def prod(input, dim=None, keepdim: bool = False) -> Tensor:
-    """Product over one dim (all when None): halves pairwise, so log2(n) multiplications."""
+    """Product over `dim` (all when None) as a tree of pairwise products: exact gradients, zeros
+    included (no division by the input)."""
     if dim is None:
-        out = prod(input.reshape(-1), 0)
-        return out.reshape((1,) * input.ndim) if keepdim else out
-    dim = _dim(input, dim, "prod")
-    if input.ndim == 0:
-        return input
-    out = input
-    if out.shape[dim] == 0:
-        out = out.sum(dim, keepdim=True) * 0 + 1
-    while out.shape[dim] > 1:
-        if out.shape[dim] % 2:
-            out = out.pad([(0, 1) if i == dim else (0, 0) for i in range(out.ndim)], 1.0)
-        out = _index(out, dim, slice(0, None, 2)) * _index(out, dim, slice(1, None, 2))
-    return out if keepdim else out.squeeze(dim)
+        return prod(input.reshape(-1), 0, keepdim).reshape((1,) * input.ndim if keepdim else ())
+    dim = _dim(dim, input.ndim, "prod")
+    x = input.unsqueeze(dim) if input.ndim == 0 else input
+    while x.shape[dim] > 1:
+        n = x.shape[dim]
+        if n % 2:
+            x = F.concatenate([x, F.lift(1, x, "prod").expand(_sized(x.shape, dim, 1))], dim)
+        half = x.shape[dim] // 2
+        x = _slice(x, dim, 0, half) * _slice(x, dim, half, 2 * half)
+    return x if keepdim else F.squeeze(x, dim)
+
+
+def _sized(shape, dim, n):
+    return shape[:dim] + (n,) + shape[dim + 1:]
+
+
+def _slice(x, dim, start, stop, step=1):
+    return x[(slice(None),) * dim + (slice(start, stop, step),)]
 
 
 def cumsum(input, dim: int) -> Tensor:
-    """Running sums along `dim`: a matmul with an upper-triangular matrix of ones."""
-    dim = _dim(input, dim, "cumsum")
-    if input.ndim == 0:
-        return input * 1
-    n = input.shape[dim]
-    x = input.swapaxes(dim, -1)
-    return (x @ _const(xp.triu(xp.ones((n, n), x.dtype)))).swapaxes(dim, -1)
+    return ops.Cumsum.apply(input, axis=_dim(dim, input.ndim, "cumsum"))
 
 
-def cumprod(input, dim: int) -> Tensor:
-    """Running products along `dim`: log2(n) rounds of multiplying by a shifted copy."""
-    dim = _dim(input, dim, "cumprod")
-    out, shift, n = input * 1, 1, input.shape[dim] if input.ndim else 1
-    while shift < n:
-        moved = _index(out, dim, slice(0, n - shift))
-        out = out * moved.pad([(shift, 0) if i == dim else (0, 0) for i in range(out.ndim)], 1.0)
-        shift *= 2
-    return out
+def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (all elements when None): p = 2, 1, inf, -inf, 0 or any other."""
+    a = input.abs()
+    if p == 2:
+        return (input * input).sum(dim, keepdim).sqrt()
+    if p == 1:
+        return a.sum(dim, keepdim)
+    if p in (math.inf, -math.inf):
+        return amax(a, dim if dim is not None else (), keepdim) if p > 0 else \
+            amin(a, dim if dim is not None else (), keepdim)
+    if p == 0:
+        return _const((input.data != 0).sum(axis=dim, keepdims=keepdim).astype(input.dtype))
+    return (a ** p).sum(dim, keepdim) ** (1 / p)
 
 
-def argsort(input, dim: int = -1, descending: bool = False) -> Tensor:
-    """The indices that sort `input` along `dim` (stable)."""
-    dim = _dim(input, dim, "argsort")
-    data = input.data if input.ndim else input.data.reshape(1)
-    order = xp.argsort(-data if descending else data, axis=dim, kind="stable")
-    return _const(order.reshape(input.shape))
+# --- sorting -------------------------------------------------------------------------------------
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort along `dim` (ties in their original order)."""
+    dim = _dim(dim, input.ndim, "argsort")
+    key = -input.data if descending else input.data
+    return _const(xp.argsort(key, axis=dim, kind="stable").astype(xp.int64))
 
 
-def sort(input, dim: int = -1, descending: bool = False):
-    """(values, indices) sorted along `dim`; the gradient flows back to the picked entries."""
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+    """(values, indices) as torch.sort; values gather the input, so the gradient reaches it."""
     idx = argsort(input, dim, descending)
-    return values_indices(input.take_along_axis(idx, dim) if input.ndim else input * 1, idx)
+    return SortResult(take_along_dim(input, idx, dim), idx)
 
 
-def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
-    """(values, indices) of the k largest (or smallest) entries along `dim`."""
-    d = _dim(input, dim, "topk")
-    n = input.shape[d] if input.ndim else 1
-    if not 0 <= k <= n:
-        raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {input.shape}")
-    idx = _const(xp.take(argsort(input, dim, largest).data, range(k), axis=d))
-    return values_indices(input.take_along_axis(idx, d), idx)
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:
+    """The k largest (or smallest) along `dim`, sorted, as (values, indices)."""
+    d = _dim(dim, input.ndim, "topk")
+    if not 0 <= k <= (input.shape[d] if input.ndim else 1):
+        raise ValueError(f"topk: k = {k} is out of range for dim {dim} of shape {input.shape}")
+    idx = _slice(argsort(input, d, descending=largest), d, 0, k)
+    return SortResult(take_along_dim(input, idx, d), idx)
 
 
-# indexing
+# --- indexing ------------------------------------------------------------------------------------
 
-def _along(input, dim, index, op):
-    """(index array, dim) for gather and scatter: index has input's dims, no larger outside dim."""
-    idx, dim = _idx(index, op), _dim(input, dim, op)
-    if idx.ndim != input.ndim or any(i > n for d, (i, n) in enumerate(zip(idx.shape, input.shape))
-                                     if d != dim):
-        raise ValueError(f"{op}: index {idx.shape} must have the dims of input {input.shape} and "
-                         f"be no larger outside dim {dim}")
-    return idx, dim
+def take_along_dim(input, indices, dim=None) -> Tensor:
+    if dim is None:
+        flat = xp.asarray(F.unwrap(indices, "take_along_dim")).reshape(-1)
+        return F.take_along_axis(input.reshape(-1), flat, 0)
+    return F.take_along_axis(input, indices, dim)
+
+
+def _index(index, op, input):
+    idx = xp.asarray(F.unwrap(index, op))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor, got {idx.dtype} "
+                        f"(input of shape {input.shape})")
+    return idx
+
+
+def _grid(idx, dim):
+    """The full index key of torch's gather/scatter: `idx` along dim, position elsewhere."""
+    grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
+    return tuple(idx if i == dim else g for i, g in enumerate(grid))
 
 
 def gather(input, dim: int, index) -> Tensor:
-    """`out[i, j] = input[index[i, j], j]` for dim 0 (and so on); index may be smaller elsewhere."""
-    idx, dim = _along(input, dim, index, "gather")
-    part = input[tuple(slice(0, n) if d != dim else slice(None) for d, n in enumerate(idx.shape))]
-    return part.take_along_axis(idx, dim)
-
-
-def _scatter_key(input, dim, index, op):
-    idx, dim = _along(input, dim, index, op)
-    if idx.size and not (-input.shape[dim] <= idx.min() and idx.max() < input.shape[dim]):
-        raise IndexError(f"{op}: index out of range for dim {dim} of shape {input.shape}")
-    grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
-    return tuple(idx if d == dim else g for d, g in enumerate(grid)), idx.shape
-
-
-def _source(src, shape, like, op):
-    src = F.lift(src, like, op) if not isinstance(src, Tensor) else src
-    if src.ndim == 0:
-        return src.expand(shape)
-    if src.ndim != len(shape) or any(s < n for s, n in zip(src.shape, shape)):
-        raise ValueError(f"{op}: src {src.shape} is smaller than index {shape}")
-    return src[tuple(slice(0, n) for n in shape)]
+    """out[i][j] = input[index[i][j]][j] (dim 0), index no larger than input off `dim`."""
+    idx, d = _index(index, "gather", input), _dim(dim, input.ndim, "gather")
+    if idx.ndim != input.ndim or any(i > n for k, (i, n) in enumerate(zip(idx.shape, input.shape))
+                                     if k != d):
+        raise ValueError(f"gather: index of shape {idx.shape} does not fit input of shape "
+                         f"{input.shape} along dim {dim}")
+    return F.getitem(input, _grid(idx, d))
 
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
-    """input with `src[i, j]` added at `input[index[i, j], j]` (for dim 0); repeats accumulate."""
-    key, shape = _scatter_key(input, dim, index, "scatter_add")
-    src = _source(src, shape, input, "scatter_add")
-    return input + ops.IndexAdd.apply(src.astype(input.dtype), key=key, shape=input.shape)
+    """input with src[i][j] added at [index[i][j]][j] (dim 0); repeated indices accumulate."""
+    idx, d = _index(index, "scatter_add", input), _dim(dim, input.ndim, "scatter_add")
+    src = src if isinstance(src, Tensor) else F.lift(src, input, "scatter_add").expand(idx.shape)
+    try:
+        key = _grid(idx, d)
+        src = src[tuple(slice(n) for n in idx.shape)]
+        added = ops.IndexAdd.apply(src, key=key, shape=input.shape)
+    except (IndexError, ValueError) as e:
+        raise ValueError(f"scatter_add: index {idx.shape} and src {src.shape} do not fit input "
+                         f"{input.shape} along dim {dim}: {e}") from None
+    return input + added
 
 
 def scatter(input, dim: int, index, src=None, value=None) -> Tensor:
-    """input with `src[i, j]` (or `value`) written at `input[index[i, j], j]` (for dim 0)."""
-    key, shape = _scatter_key(input, dim, index, "scatter")
-    src = _source(value if src is None else src, shape, input, "scatter").astype(input.dtype)
+    """input with src (or `value`) written at the index positions; with repeated indices the
+    written values are summed (torch leaves which one wins unspecified)."""
+    src = value if src is None else src
+    idx = _index(index, "scatter", input)
     hit = xp.zeros(input.shape, bool)
-    hit[key] = True
-    return F.where(hit, ops.IndexAdd.apply(src, key=key, shape=input.shape), input)
+    hit[_grid(idx, _dim(dim, input.ndim, "scatter"))] = True
+    return F.where(hit, scatter_add(_const(xp.zeros_like(input.data)), dim, index, src), input)
 
 
 def index_select(input, dim: int, index) -> Tensor:
-    """The entries at the 1-D `index` along `dim`."""
-    idx = _idx(index, "index_select")
-    if idx.ndim != 1:
-        raise ValueError(f"index_select: index must be 1-D, got {idx.shape} (input {input.shape})")
-    return _index(input, _dim(input, dim, "index_select"), idx)
+    idx = _index(index, "index_select", input)
+    return F.getitem(input, (slice(None),) * _dim(dim, input.ndim, "index_select") + (idx,))
 
 
-def take_along_dim(input, indices, dim=None) -> Tensor:
-    """torch.take_along_dim: the flattened input when dim is None."""
-    if dim is None:
-        return input.reshape(-1).take_along_axis(_idx(indices, "take_along_dim").reshape(-1), 0)
-    return input.take_along_axis(indices, dim)
+def masked_fill(input, mask, value) -> Tensor:
+    m = xp.asarray(F.unwrap(mask, "masked_fill"))
+    if m.dtype != bool:
+        raise TypeError(f"masked_fill: mask must be bool, got {m.dtype} (input {input.shape})")
+    pairs = zip(m.shape[::-1], input.shape[::-1])
+    if m.ndim > input.ndim or any(a not in (1, b) for a, b in pairs):
+        raise ValueError(f"masked_fill: mask {m.shape} does not broadcast to input {input.shape}")
+    return F.where(m, value, input)
 
 
-# pieces and copies
+def tril(input, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (zeros above `diagonal`), by a select."""
+    n, m = input.shape[-2:]
+    return F.where(xp.tri(n, m, diagonal, bool), input, 0.0)
 
-def split(input, split_size_or_sections, dim: int = 0):
-    """Pieces of `split_size_or_sections` (the last may be smaller) or of the given sizes."""
-    d = _dim(input, dim, "split")
+
+def triu(input, diagonal: int = 0) -> Tensor:
+    n, m = input.shape[-2:]
+    return F.where(~xp.tri(n, m, diagonal - 1, bool), input, 0.0)
+
+
+# --- shape ---------------------------------------------------------------------------------------
+
+def flip(input, dims) -> Tensor:
+    dims = [dims] if isinstance(dims, int) else dims
+    key = [slice(None)] * input.ndim
+    for d in dims:
+        key[_dim(d, input.ndim, "flip")] = slice(None, None, -1)
+    return input[tuple(key)]
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
+    shifts, dims = ([shifts], [dims]) if isinstance(dims, int) else (shifts, dims)
+    for s, d in zip(shifts, dims):
+        d = _dim(d, input.ndim, "roll")
+        n = input.shape[d]
+        s = s % n if n else 0
+        input = F.concatenate([_slice(input, d, n - s, n), _slice(input, d, 0, n - s)], d)
+    return input
+
+
+def split(input, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of `split_size` along dim (the last may be smaller), or of the listed sizes."""
+    d, sizes = _dim(dim, input.ndim, "split"), split_size_or_sections
     n = input.shape[d]
-    sizes = split_size_or_sections
     if isinstance(sizes, int):
-        if sizes < 1 and n:
-            raise ValueError(f"split: split size must be positive, got {sizes}")
-        sizes = [min(sizes, n - i) for i in range(0, n, max(sizes, 1))] or [0]
-    if sum(sizes) != n:
-        raise ValueError(f"split: sizes {list(sizes)} do not add up to {n} (dim {dim} of shape "
-                         f"{input.shape})")
+        sizes = [min(sizes, n - i) for i in range(0, n, sizes)] if sizes > 0 else None
+    if sizes is None or sum(sizes) != n:
+        raise ValueError(f"split: sizes {split_size_or_sections} do not split dim {dim} of shape "
+                         f"{input.shape}")
     starts = [sum(sizes[:i]) for i in range(len(sizes))]
-    return tuple(_index(input, d, slice(s, s + k)) for s, k in zip(starts, sizes))
+    return tuple(_slice(input, d, a, a + k) for a, k in zip(starts, sizes))
 
 
-def chunk(input, chunks: int, dim: int = 0):
-    """At most `chunks` pieces of equal size (the last may be smaller)."""
-    if chunks < 1:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = input.shape[_dim(input, dim, "chunk")]
+def chunk(input, chunks: int, dim: int = 0) -> tuple:
+    n = input.shape[_dim(dim, input.ndim, "chunk")]
     return split(input, max(-(-n // chunks), 1), dim)
 
 
-def unbind(input, dim: int = 0):
-    """The slices along `dim`, that dim removed."""
-    d = _dim(input, dim, "unbind")
-    return tuple(_index(input, d, i) for i in range(input.shape[d]))
+def unbind(input, dim: int = 0) -> tuple:
+    d = _dim(dim, input.ndim, "unbind")
+    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
 
 
 def repeat(input, *sizes) -> Tensor:
-    """torch's Tensor.repeat: the whole tensor tiled `sizes` times (at least input.ndim sizes)."""
+    """torch.Tensor.repeat (numpy.tile): the whole tensor repeated sizes[i] times along dim i."""
     sizes = F.shape_args(sizes)
     if len(sizes) < input.ndim:
         raise ValueError(f"repeat: {len(sizes)} sizes for a tensor of shape {input.shape}")
-    shape = (1,) * (len(sizes) - input.ndim) + input.shape
-    x = input.reshape([v for n in shape for v in (1, n)])
-    x = x.expand([v for r, n in zip(sizes, shape) for v in (r, n)])
-    return x.reshape([r * n for r, n in zip(sizes, shape)])
+    x = input.reshape((1,) * (len(sizes) - input.ndim) + input.shape)
+    inter = tuple(v for n in x.shape for v in (1, n))
+    wide = tuple(v for r, n in zip(sizes, x.shape) for v in (r, n))
+    return x.reshape(inter).expand(wide).reshape(tuple(r * n for r, n in zip(sizes, x.shape)))
 
 
 def tile(input, dims) -> Tensor:
-    """Like repeat, with missing leading sizes taken as 1."""
     dims = tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
 def repeat_interleave(input, repeats, dim=None) -> Tensor:
-    """Each entry repeated `repeats` times (an int or one count per entry) along `dim`."""
+    """Each element (dim None: of the flattened tensor) repeated `repeats` times in place."""
     if dim is None:
-        input, dim = input.reshape(-1), 0
-    d = _dim(input, dim, "repeat_interleave")
-    counts = xp.asarray(F.unwrap(repeats, "repeat_interleave"))
-    if counts.ndim and counts.shape != (input.shape[d],):
-        raise ValueError(f"repeat_interleave: {counts.shape[0]} repeats for dim {dim} of shape "
-                         f"{input.shape}")
-    return _index(input, d, xp.repeat(xp.arange(input.shape[d]), counts))
+        return repeat_interleave(input.reshape(-1), repeats, 0)
+    d = _dim(dim, input.ndim, "repeat_interleave")
+    idx = xp.repeat(xp.arange(input.shape[d]), xp.asarray(F.unwrap(repeats, "repeat_interleave")))
+    return index_select(input, d, idx)
 
 
 def expand_as(input, other) -> Tensor:
     return input.expand(other.shape)
 
 
-def _triangle(input, keep, op):
-    if input.ndim < 2:
-        raise ValueError(f"{op}: needs at least 2 dims, got shape {input.shape}")
-    return F.where(keep, input, 0)
+def view(input, *shape) -> Tensor:
+    return input.reshape(*shape)
 
 
-def tril(input, diagonal: int = 0) -> Tensor:
-    """Zeros above the `diagonal`-th diagonal of the last two dims."""
-    return _triangle(input, xp.tri(*input.shape[-2:], k=diagonal, dtype=bool), "tril")
+def unflatten(input, dim: int, sizes) -> Tensor:
+    d = _dim(dim, input.ndim, "unflatten")
+    return input.reshape(input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
-def triu(input, diagonal: int = 0) -> Tensor:
-    """Zeros below the `diagonal`-th diagonal of the last two dims."""
-    return _triangle(input, ~xp.tri(*input.shape[-2:], k=diagonal - 1, dtype=bool), "triu")
+def movedim(input, source: int, destination: int) -> Tensor:
+    order = [i for i in range(input.ndim) if i != _dim(source, input.ndim, "movedim")]
+    order.insert(_dim(destination, input.ndim, "movedim"), source % input.ndim)
+    return input.permute(*order)
 
 
-def flip(input, dims) -> Tensor:
-    dims = F.axes(dims, input.ndim, "flip")
-    return input[tuple(slice(None, None, -1) if d in dims else slice(None)
-                       for d in range(input.ndim))]
-
-
-def roll(input, shifts, dims=None) -> Tensor:
-    """Entries shifted cyclically by `shifts` along `dims` (the flattened tensor when None)."""
-    if dims is None:
-        return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if len(shifts) != len(dims):
-        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
-    for s, d in zip(shifts, dims):
-        n = input.shape[_dim(input, d, "roll")]
-        input = _index(input, _dim(input, d, "roll"), (xp.arange(n) - s) % max(n, 1))
-    return input
-
-
-# products
+# --- products ------------------------------------------------------------------------------------
 
 def bmm(input, mat2) -> Tensor:
-    """(B, N, K) @ (B, K, M) -> (B, N, M), without broadcasting."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
-        raise ValueError(f"bmm: expected (B, N, K) and (B, K, M), got {input.shape} and "
-                         f"{mat2.shape}")
+        raise ValueError(f"bmm: expected two 3-D tensors with the same batch, got {input.shape} "
+                         f"and {mat2.shape}")
     return F.matmul(input, mat2)
 
 
 def outer(input, vec2) -> Tensor:
-    """(N,) x (M,) -> (N, M)."""
-    if input.ndim != 1 or vec2.ndim != 1:
-        raise ValueError(f"outer: expected two 1-D tensors, got {input.shape} and {vec2.shape}")
-    return input.reshape(-1, 1) * vec2
-
-
-def norm(input, p="fro", dim=None, keepdim: bool = False) -> Tensor:
-    """The p-norm over `dim` (all dims when None): 'fro'/2, 1, inf, -inf, 0 or any p."""
-    if p in ("fro", 2):
-        return (input * input).sum(dim, keepdim).sqrt()
-    if p in (math.inf, -math.inf):
-        return input.abs().max(dim=dim, keepdim=keepdim) if p > 0 else \
-            input.abs().min(dim=dim, keepdim=keepdim)
-    if p == 0:
-        return (input != 0).astype(input.dtype).sum(dim, keepdim)
-    if not isinstance(p, (int, float)):
-        raise ValueError(f"norm: unknown p {p!r} (input {input.shape})")
-    return (input.abs() ** p).sum(dim, keepdim) ** (1 / p)
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
 def einsum(equation: str, *operands) -> Tensor:
-    """Einstein summation with any subscripts (and '...'): diagonals by indexing, lone indices
-    summed, then each pair of operands contracted by one batched matmul."""
+    """Einstein summation: diagonals by indexing, sums, and one batched matmul per pair of
+    operands (left to right), never a Python loop over elements."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
-    xs = [_t(x, "einsum") for x in operands]
-    lhs, arrow, out = equation.replace(" ", "").partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(xs):
-        raise ValueError(f"einsum: {equation!r} names {len(terms)} operands, got {len(xs)}")
-    spare = [c for c in string.ascii_letters if c not in equation]
-    rank = max([x.ndim - len(t) + 3 for t, x in zip(terms, xs) if "..." in t], default=0)
-    ell = "".join(spare[:rank])
-    terms = [t.replace("...", ell[len(ell) - (x.ndim - len(t) + 3):]) for t, x in zip(terms, xs)]
-    sizes = {}
-    for t, x in zip(terms, xs):
-        if len(t) != x.ndim or not t.isalpha():
-            raise ValueError(f"einsum: subscripts {t!r} do not fit an operand of shape {x.shape}")
-        for c, n in zip(t, x.shape):
-            if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
-                raise ValueError(f"einsum: index {c!r} has sizes {sizes[c]} and {n} in "
-                                 f"{equation!r} (shapes {[x.shape for x in xs]})")
-            sizes[c] = max(sizes[c], n)
-    letters = "".join(terms)
-    if not arrow:
-        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
-                                   and c not in ell))
-    out = out.replace("...", ell)
-    if any(c not in letters for c in out) or len(set(out)) != len(out):
-        raise ValueError(f"einsum: bad output subscripts {out!r} in {equation!r}")
-    for i, (t, x) in enumerate(zip(terms, xs)):
-        while len(set(t)) != len(t):        # a repeated index: take the diagonal
-            c = next(c for c in t if t.count(c) > 1)
-            a, b = t.index(c), t.index(c, t.index(c) + 1)
-            rest = [j for j in range(len(t)) if j not in (a, b)]
-            x = x.permute(rest + [a, b])
-            n = xp.arange(min(x.shape[-2:]))
-            x, t = x[..., n, n], "".join(t[j] for j in rest) + c
-        others = out + "".join(terms[:i] + terms[i + 1:])
-        lone = [j for j, c in enumerate(t) if c not in others]
-        terms[i], xs[i] = "".join(c for c in t if c in others), x.sum(tuple(lone)) if lone else x
-    t, x = terms[0], xs[0]
-    for i in range(1, len(xs)):
-        t, x = _contract(t, x, terms[i], xs[i], out + "".join(terms[i + 1:]), sizes)
-    x = x.permute([t.index(c) for c in out]) if out else x
-    return x.expand(tuple(sizes[c] for c in out))
+    eq = equation.replace(" ", "")
+    ins, out = eq.split("->") if "->" in eq else (eq, None)
+    terms = ins.split(",")
+    if len(terms) != len(operands) or any(len(t) != x.ndim for t, x in zip(terms, operands)) or \
+            any(c not in string.ascii_letters for c in "".join(terms) + (out or "")):
+        raise ValueError(f"einsum: equation {equation!r} does not fit operands of shapes "
+                         f"{[tuple(x.shape) for x in operands]} (letters only, no '...')")
+    if out is None:
+        letters = "".join(terms)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    xs = [_diagonal(x, t) for x, t in zip(operands, terms)]
+    x, t = xs[0]
+    for y, u in xs[1:]:
+        rest = "".join(t2 for _, t2 in xs) + out
+        x, t = _contract(x, t, y, u, rest)
+    gone = [i for i, c in enumerate(t) if c not in out]
+    if gone:
+        x, t = x.sum(tuple(gone)), "".join(c for c in t if c in out)
+    return x.permute(*[t.index(c) for c in out]) if len(out) > 1 else x
 
 
-def _contract(ta, a, tb, b, keep, sizes):
-    """Two operands of einsum as one: (batch, left, inner) @ (batch, inner, right)."""
-    batch = [c for c in ta if c in tb and c in keep]
-    inner = [c for c in ta if c in tb and c not in keep]
-    left, right = [c for c in ta if c not in tb], [c for c in tb if c not in ta]
-
-    def arrange(t, x, order, first, second):
-        x = x.permute([t.index(c) for c in order]) if order else x
-        x = x.expand(tuple(sizes[c] if c in batch + inner else x.shape[i]
-                           for i, c in enumerate(order)))
-        shape = [x.shape[order.index(c)] for c in order]
-        nb = len(batch)
-        return x.reshape((math.prod(shape[:nb]), math.prod(shape[nb:nb + first]),
-                          math.prod(shape[nb + first:nb + first + second]))), shape
-
-    a3, sa = arrange(ta, a, batch + left + inner, len(left), len(inner))
-    b3, sb = arrange(tb, b, batch + inner + right, len(inner), len(right))
-    y = F.matmul(a3, b3)
-    shape = sa[:len(batch) + len(left)] + sb[len(batch) + len(inner):]
-    return "".join(batch + left + right), y.reshape(tuple(shape))
+def _diagonal(x, term):
+    """Repeated letters in one term (einsum 'ii->i') become one axis: the diagonal."""
+    while len(set(term)) < len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        i, j = term.index(c), term.index(c, term.index(c) + 1)
+        n = xp.arange(x.shape[i])
+        key = tuple(n if k in (i, j) else slice(None) for k in range(x.ndim))
+        x = x[key]          # the advanced axes move to the front
+        term = c + "".join(t for k, t in enumerate(term) if k not in (i, j))
+    return x, term
 
 
-def tensordot(a, b, dims=2) -> Tensor:
-    """Sum over the last `dims` dims of a and the first of b, or over the given pairs of dims."""
-    if isinstance(dims, int):
-        dims = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
-    da, db = ([d % x.ndim for d in ([ds] if isinstance(ds, int) else ds)]
-              for ds, x in zip(dims, (a, b)))
-    letters = iter(string.ascii_letters)
-    ta = [next(letters) for _ in range(a.ndim)]
-    tb = [ta[da[db.index(j)]] if j in db else next(letters) for j in range(b.ndim)]
-    out = [c for i, c in enumerate(ta) if i not in da] + [c for j, c in enumerate(tb)
-                                                          if j not in db]
-    return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
+def _contract(x, t, y, u, rest):
+    """x (letters t) times y (letters u), summing the shared letters not needed later."""
+    later = rest.replace(t, "", 1).replace(u, "", 1)
+    batch = [c for c in t if c in u and c in later]
+    summed = [c for c in t if c in u and c not in later]
+    left = [c for c in t if c not in u]
+    right = [c for c in u if c not in t]
+    size = dict(zip(t, x.shape)) | dict(zip(u, y.shape))
+    n = lambda cs: math.prod(size[c] for c in cs)
+    a = x.permute(*[t.index(c) for c in batch + left + summed]).reshape(n(batch), n(left), n(summed))
+    b = y.permute(*[u.index(c) for c in batch + summed + right]).reshape(n(batch), n(summed), n(right))
+    z = F.matmul(a, b).reshape(tuple(size[c] for c in batch + left + right))
+    return z, "".join(batch + left + right)
+
+
+# --- where each one is bound, as in torch ----------------------------------------------------------
+
+METHODS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "round", "sin",
+           "cos", "log1p", "expm1", "rsqrt", "pow", "square", "nan_to_num", "logaddexp", "std",
+           "amax", "amin", "prod", "cumsum", "norm", "argsort", "sort", "topk", "take_along_dim",
+           "gather", "scatter_add", "scatter", "index_select", "masked_fill", "tril", "triu",
+           "flip", "roll", "split", "chunk", "unbind", "repeat", "tile", "repeat_interleave",
+           "expand_as", "view", "unflatten", "movedim", "bmm", "outer"]
+FUNCTIONS = [name for name in METHODS if name not in ("repeat", "view", "expand_as")] + \
+    ["einsum", "clip"]
+clip = clamp
+__all__ = FUNCTIONS
+for _name in METHODS + ["clip"]:
+    setattr(Tensor, _name, globals()[_name])
