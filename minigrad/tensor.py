@@ -284,16 +284,20 @@ class Tensor:
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
-    def flatten(self, start_axis: int = 0) -> "Tensor":
-        """Merge the axes from `start_axis` on into one."""
-        return self.reshape(self.shape[:start_axis] + (math.prod(self.shape[start_axis:]),))
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        a, b = (F.axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
+        return self.reshape(self.shape[:a] + (math.prod(self.shape[a:b + 1]),) +
+                            self.shape[b + 1:])
 
-    def squeeze(self, axis=None) -> "Tensor":
-        return F.squeeze(self, axis)
+    def squeeze(self, dim=None, *, axis=None) -> "Tensor":
+        return F.squeeze(self, dim if axis is None else axis)
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    def unsqueeze(self, dim: int) -> "Tensor":
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def transpose(self, *dims) -> "Tensor":
         """torch's transpose(dim0, dim1) swaps two dims; no argument reverses them all and a full
@@ -305,13 +309,16 @@ class Tensor:
     def permute(self, *dims) -> "Tensor":
         return F.transpose(self, F.shape_args(dims))
 
-    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
-        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis1, axis2)):
-            raise ValueError(f"transpose: dims ({axis1}, {axis2}) out of range for shape "
+    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
+        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis0, axis1)):
+            raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
                              f"{self.shape}")
         axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return F.transpose(self, axes)
+
+    def swapdims(self, dim0: int, dim1: int) -> "Tensor":
+        return self.swapaxes(dim0, dim1)
 
     @property
     def mT(self) -> "Tensor":

@@ -105,6 +105,14 @@ VOCAB = [
        lambda a: (a * np.array([1.0, 0.0, 1.0])).prod(-1),
        lambda a: (a * T().tensor([1.0, 0.0, 1.0], dtype=a.dtype)).prod(-1),
        shapes=[((3,),), ((2, 3),)], hyp=h_unary(1).map(lambda s: (s[0][:-1] + (3,),))),
+    Op("cumprod", both("cumprod"), lambda a: a.cumprod(-1) + mg.cumprod(a, 0),
+       lambda a: (np.cumprod(a, -1) + np.cumprod(a, 0)) if a.ndim else a * 2,
+       lambda a: a.cumprod(-1) + T().cumprod(a, 0), shapes=UNARY + [((2, 5),)], hyp=h_unary(),
+       errors=[err(lambda: O32(2, 3).cumprod(2), IndexError, "cumprod", "dim 2")]),
+    Op("flatten_range", ("flatten",), lambda a: a.flatten(1, -2),
+       lambda a: a.reshape(a.shape[:1] + (int(np.prod(a.shape[1:-1])),) + a.shape[-1:]),
+       shapes=[((2, 1, 3),), ((2, 3, 2, 2),)], hyp=h_unary(3, 4),
+       errors=[err(lambda: O32(2, 3).flatten(0, 2), ValueError, "flatten", "axis 2")]),
     Op("cumsum", both("cumsum"), lambda a: a.cumsum(-1) + mg.cumsum(a, 0),
        lambda a: np.cumsum(a, -1) + np.cumsum(a, 0), lambda a: a.cumsum(-1) + T().cumsum(a, 0),
        shapes=UNARY1, hyp=h_unary(1),
@@ -224,3 +232,6 @@ def np_scatter_first(a, s):
 
 
 NOT_OPS_VOCAB = {}
+
+VOCAB.append(Op("swapdims", ("swapdims",), lambda a: a.swapdims(0, -1),
+                lambda a: np.swapaxes(a, 0, -1), shapes=UNARY1, hyp=h_unary(1)))
