@@ -317,6 +317,16 @@ class Tensor:
         axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return F.transpose(self, axes)
 
+    # torch's method names for operators and free functions
+    add = lambda self, other: self + other
+    sub = lambda self, other: self - other
+    mul = lambda self, other: self * other
+    div = lambda self, other: self / other
+    matmul = lambda self, other: F.matmul(self, other)
+    neg = lambda self: -self
+    clone = lambda self: self * 1
+    where = lambda self, condition, other: F.where(condition, self, other)
+
     def swapdims(self, dim0: int, dim1: int) -> "Tensor":
         return self.swapaxes(dim0, dim1)
 

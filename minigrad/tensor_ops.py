@@ -7,7 +7,7 @@ function here takes the tensor first under torch's name and parameter names, and
 a Tensor method and as `mg.<name>` (the two lists at the end), as in torch. Rounding, sign,
 comparisons and index results are piecewise constant: they carry no gradient.
 
-Size budget: 310 code lines
+Size budget: 325 code lines
 """
 import collections
 import math
@@ -393,6 +393,24 @@ def outer(input, vec2) -> Tensor:
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+def tensordot(a, b, dims=2) -> Tensor:
+    """Sum over the last `dims` dims of a and the first of b, or over the listed pairs of dims."""
+    if isinstance(dims, int):
+        dims = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+    da, db = ([d % x.ndim for d in ([ds] if isinstance(ds, int) else ds)]
+              for ds, x in zip(dims, (a, b)))
+    ta = string.ascii_letters[:a.ndim]
+    tb = [ta[da[db.index(j)]] if j in db else string.ascii_letters[a.ndim + j]
+          for j in range(b.ndim)]
+    out = [c for i, c in enumerate(ta) if i not in da] + [c for j, c in enumerate(tb)
+                                                          if j not in db]
+    return einsum(f"{ta},{''.join(tb)}->{''.join(out)}", a, b)
+
+
+def abs(input) -> Tensor:
+    return input.abs()
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation: diagonals by indexing, sums, and one batched matmul per pair of
     operands (left to right), never a Python loop over elements."""
@@ -455,8 +473,10 @@ METHODS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinit
            "flip", "roll", "split", "chunk", "unbind", "repeat", "tile", "repeat_interleave",
            "expand_as", "view", "unflatten", "movedim", "bmm", "outer"]
 FUNCTIONS = [name for name in METHODS if name not in ("repeat", "view", "expand_as")] + \
-    ["einsum", "clip"]
+    ["einsum", "clip", "tensordot", "abs", "cat"]
 clip = clamp
+cat = F.concatenate         # torch's two names for one function
 __all__ = FUNCTIONS
 for _name in METHODS + ["clip"]:
     setattr(Tensor, _name, globals()[_name])
+Tensor.split = lambda self, split_size, dim=0: split(self, split_size, dim)   # torch's name

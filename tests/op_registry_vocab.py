@@ -2,6 +2,7 @@
 Tensor method and the mg.<name> function, with a NumPy reference, the torch call, finite-difference
 shapes, a hypothesis strategy and bad inputs. tests/op_registry.py appends them to OPS."""
 import numpy as np
+from hypothesis import strategies as st
 
 import minigrad as mg
 from op_registry import (BINARY, UNARY, UNARY1, UNARY2, O32, Op, T, err, gather_index, h_broadcast,
@@ -235,3 +236,27 @@ NOT_OPS_VOCAB = {}
 
 VOCAB.append(Op("swapdims", ("swapdims",), lambda a: a.swapdims(0, -1),
                 lambda a: np.swapaxes(a, 0, -1), shapes=UNARY1, hyp=h_unary(1)))
+VOCAB += [
+    Op("methods_for_operators", ("add", "sub", "mul", "div", "neg", "clone"),
+       lambda a, b: a.add(b).mul(a.sub(b)).div(b.neg().add(3.0)) + a.clone(),
+       lambda a, b: (a + b) * (a - b) / (3.0 - b) + a,
+       lambda a, b: a.add(b).mul(a.sub(b)).div(b.neg().add(3.0)) + a.clone(),
+       shapes=BINARY, hyp=h_broadcast(),
+       errors=[err(lambda: O32(2).add(O32(3)), ValueError, "add", "(2,)", "(3,)")]),
+    Op("matmul_method", ("matmul",), lambda a, b: a.matmul(b), np.matmul,
+       shapes=[((2, 3), (3, 4)), ((3,), (3, 2))], hyp=st.just(((2, 3), (3, 1))),
+       errors=[err(lambda: O32(2, 3).matmul(O32(2)), ValueError, "matmul", "(2, 3)", "(2,)")]),
+    Op("where_method", ("where",), lambda a, b: a.where(a.detach() > 0, b),
+       lambda a, b: np.where(a > 0, a, b), shapes=BINARY, hyp=h_broadcast()),
+    Op("mg.abs", ("mg.abs",), lambda a: mg.abs(a), np.abs, lambda a: T().abs(a), shapes=UNARY,
+       hyp=h_unary()),
+    Op("mg.cat", ("mg.cat",), lambda a, b: mg.cat([a, b], dim=-1),
+       lambda a, b: np.concatenate([a, b], -1), lambda a, b: T().cat([a, b], dim=-1),
+       shapes=[((2, 1), (2, 3)), ((3,), (0,))], hyp=st.just(((2, 2), (2, 1)))),
+    Op("tensordot", ("mg.tensordot",),
+       lambda a, b: mg.tensordot(a, b, 1) + mg.tensordot(a, b.mT, ([1], [0])).sum(),
+       lambda a, b: np.tensordot(a, b, 1) + np.tensordot(a, np.swapaxes(b, -1, -2),
+                                                         ([1], [0])).sum(),
+       lambda a, b: T().tensordot(a, b, 1) + T().tensordot(a, b.mT, ([1], [0])).sum(),
+       shapes=[((2, 3), (3, 3)), ((1, 2), (2, 2))], hyp=st.just(((2, 3), (3, 3)))),
+]
