@@ -284,16 +284,20 @@ class Tensor:
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
-    def flatten(self, start_axis: int = 0) -> "Tensor":
-        """Merge the axes from `start_axis` on into one."""
-        return self.reshape(self.shape[:start_axis] + (math.prod(self.shape[start_axis:]),))
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = (math.prod(self.shape[start:end + 1]),)
+        return self.reshape(self.shape[:start] + merged + self.shape[end + 1:])
 
-    def squeeze(self, axis=None) -> "Tensor":
-        return F.squeeze(self, axis)
+    def squeeze(self, dim=None) -> "Tensor":
+        return F.squeeze(self, dim)
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    def unsqueeze(self, dim: int) -> "Tensor":
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def transpose(self, *dims) -> "Tensor":
         """torch's transpose(dim0, dim1) swaps two dims; no argument reverses them all and a full

@@ -187,6 +187,24 @@ VOCAB = [
        shapes=[((2, 3),), ((1, 2),)], hyp=h_unary(2, 2),
        errors=[err(lambda: O32(2, 3).repeat(2), ValueError, "repeat", "(2, 3)")]),
 
+    # the rest of the everyday Tensor API
+    Op("clone_lerp", both("clone", "lerp"), lambda a, b: a.clone() * 2 + mg.lerp(a, b, 0.3),
+       lambda a, b: a * 2 + a + 0.3 * (b - a), lambda a, b: a.clone() * 2 + T().lerp(a, b, 0.3),
+       shapes=BINARY, hyp=h_broadcast()),
+    Op("diagonal_narrow", both("diagonal", "narrow"), lambda a: a.diagonal(1, 0, -1).sum() +
+       mg.narrow(a, -1, 1, 1).sum() + a.diagonal().sum(),
+       lambda a: np.diagonal(a, 1, 0, -1).sum() + a[..., 1:2].sum() + np.diagonal(a).sum(),
+       lambda a: a.diagonal(1, 0, -1).sum() + T().narrow(a, -1, 1, 1).sum() + a.diagonal().sum(),
+       shapes=[((3, 3),), ((2, 3, 4),)], hyp=h_unary(2, 3, 2)),
+    Op("matmul_where_methods", ("matmul", "where"), lambda a, b: a.matmul(b.mT) +
+       a.where(a.data > 0, 0.5).sum(), lambda a, b: a @ b.T + np.where(a > 0, a, 0.5).sum(),
+       lambda a, b: a.matmul(b.mT) + a.where(a > 0, 0.5).sum(), shapes=MAT,
+       hyp=h_unary(2, 2).map(lambda s: (s[0], (3,) + s[0][1:]))),
+    Op("cat_stack", ("mg.cat", "mg.stack"), lambda a, b: mg.cat([a, b], -1).sum(-1) +
+       mg.stack([a, b], dim=0).sum(0).sum(-1), lambda a, b: 2 * (a.sum(-1) + b.sum(-1)),
+       lambda a, b: T().cat([a, b], -1).sum(-1) + T().stack([a, b], dim=0).sum(0).sum(-1),
+       shapes=[((2, 3), (2, 3)), ((4,), (4,))], hyp=h_unary(1).map(lambda s: (s[0], s[0]))),
+
     # products
     Op("bmm_outer", both("bmm", "outer"), lambda a, b: a.bmm(b) + mg.outer(a[0, 0], b[0, :, 0]),
        lambda a, b: a @ b + np.outer(a[0, 0], b[0, :, 0]),
@@ -223,4 +241,5 @@ def np_scatter_first(a, s):
     return out
 
 
-NOT_OPS_VOCAB = {}
+NOT_OPS_VOCAB = {name: "test_vocab.py::test_tensor_api_helpers" for name in (
+    "dim", "numel", "mg.numel", "contiguous", "type_as", "to", "new_zeros", "mg.linspace")}
