@@ -56,10 +56,17 @@ def strided_view(a, shape, strides):
     return view
 
 
-# BLAS threads behind matmul. One was the fastest setting on a 2-core machine for every workload
-# measured (docs/benchmarks.md): a second thread rarely pays for its start-up on these matrix
-# sizes, and it stalls badly whenever another process needs the other core.
-DEFAULT_NUM_THREADS = 1
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+# BLAS threads behind matmul: one per available core, as PyTorch does; $MINIGRAD_NUM_THREADS
+# overrides it (docs/benchmarks.md has the measurements at 1 and 2 threads).
+DEFAULT_NUM_THREADS = available_cores()
 
 
 def set_num_threads(n: int) -> bool:

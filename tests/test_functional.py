@@ -510,8 +510,9 @@ def backend_settings(**env):
 
 def test_backend_thread_default_and_override():
     require("threadpoolctl")
-    assert backend_settings().startswith("[1]")                      # the measured default
-    n = min(2, os.cpu_count() or 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert backend_settings().startswith(f"[{cores}]")              # one thread per core
+    n = 1 if cores > 1 else 2
     assert backend_settings(MINIGRAD_NUM_THREADS=str(n)).startswith(f"[{n}]")
     assert "MINIGRAD_NUM_THREADS must be a whole number" in backend_settings(
         MINIGRAD_NUM_THREADS="two")
