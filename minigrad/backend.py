@@ -69,9 +69,11 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-# BLAS threads behind matmul: one per available core, as PyTorch does; $MINIGRAD_NUM_THREADS
-# overrides it (docs/benchmarks.md has the measurements at 1 and 2 threads).
-DEFAULT_NUM_THREADS = available_cores()
+# BLAS threads behind matmul (and numexpr's, below). One: on the 2-core machine measured idle,
+# a second thread made every workload slower, and whenever another process wants the other core
+# OpenBLAS's second thread spins and waits (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n, e.g.
+# available_cores(), opts in to more.
+DEFAULT_NUM_THREADS = 1
 
 
 # Elementwise primitives on float arrays of at least this many elements run through numexpr when
