@@ -1,7 +1,7 @@
 """The primitive ops: each a `forward` over arrays beside a `backward` over Tensors.
 
-Elementwise:   Add, Sub, Mul, Div, Neg, Pow, Exp, Log, Sqrt, Tanh, Abs, Relu, Maximum, Minimum, Where,
-               Cast
+Elementwise:   Add, Sub, Mul, Div, Mod, Neg, Pow, Exp, Log, Sqrt, Tanh, Abs, Relu, Maximum, Minimum,
+               Where, Cast
 Reductions:    Sum, Max (ties share the gradient evenly, like torch.amax)
 Shape:         Reshape, Permute, Expand, Pad, Concat
 Indexing:      Index (basic, integer-array and boolean keys) and its adjoint IndexAdd
@@ -72,6 +72,20 @@ class Div(Primitive):
         a, b = self.inputs
         ga = g / b
         return ga if a.requires_grad else None, -ga * self.output() if b.requires_grad else None
+
+
+class Mod(Primitive):
+    """a - b * floor(a / b), the sign of b's, as torch.remainder and Python's %. A primitive because
+    the composite loses the exact value (and gives nan where b is infinite)."""
+
+    def forward(self, a, b):
+        r = xp.fmod(a, b)       # a zero keeps a's sign, as in torch (NumPy's mod gives it b's)
+        return xp.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
+
+    def backward(self, g):
+        a, b = self.inputs
+        gb = -g * _const(xp.floor_divide(a.data, b.data)) if b.requires_grad else None
+        return g if a.requires_grad else None, gb
 
 
 class Neg(Primitive):

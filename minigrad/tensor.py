@@ -87,7 +87,11 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's protocol: `copy=False` refuses a cast, `copy=True` always copies."""
+        if copy is False and dtype is not None and xp.dtype(dtype) != self.dtype:
+            raise ValueError(f"__array__: a {self.dtype} tensor cannot become {xp.dtype(dtype)} "
+                             "without a copy (copy=False)")
+        return self.data.astype(self.dtype if dtype is None else dtype, copy=bool(copy))
 
     def __len__(self):
         if self.ndim == 0:
@@ -128,6 +132,34 @@ class Tensor:
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
     __neg__ = lambda self: ops.Neg.apply(self)
+    __pos__ = lambda self: self
+    __abs__ = lambda self: ops.Abs.apply(self)
+    __mod__ = lambda self, o: F.binary(self, o, ops.Mod)
+    __rmod__ = lambda self, o: F.binary(self, o, ops.Mod, True)
+    __floordiv__ = lambda self, o: self._floordiv(o)
+    __rfloordiv__ = lambda self, o: self._floordiv(o, True)
+
+    def _floordiv(self, other, reverse=False):
+        """floor(a / b), as torch's `//`; a step function, so it carries no gradient."""
+        other = other if type(other) is Tensor else F.lift(other, self, "floordiv")
+        a, b = F.promote(*((other, self) if reverse else (self, other)))
+        if a.shape != b.shape:
+            a, b = F.broadcast(a, b, "floordiv")
+        return Tensor._wrap(xp.floor_divide(a.data, b.data))
+
+    def __round__(self, ndigits=None):
+        """Round half to even, as torch.round(x, decimals=ndigits); no gradient (a step)."""
+        return Tensor._wrap(xp.round(self.data, ndigits or 0))
+
+    def __index__(self):
+        if self.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError(f"__index__: only one-element integer tensors can be an index, "
+                            f"not shape {self.shape} {self.dtype}")
+        return int(self.item())
+
+    def __format__(self, spec):
+        """One element formats like its number (f"{loss:.4f}"); others like str()."""
+        return format(self.item() if self.size == 1 else str(self), spec)
     __matmul__ = lambda self, o: F.matmul(self, o)
     __rmatmul__ = lambda self, o: F.matmul(o, self)
 
