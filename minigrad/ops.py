@@ -70,8 +70,8 @@ class Div(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = g / b
-        return ga if a.requires_grad else None, -ga * self.output() if b.requires_grad else None
+        gb = -(g * self.output()) / b if b.requires_grad else None     # torch's order: no inf * 0
+        return g / b if a.requires_grad else None, gb
 
 
 class Mod(Primitive):
@@ -104,7 +104,9 @@ class Pow(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = g * b * a ** (b - 1) if a.requires_grad else None
+        ga = None           # like torch, 0 where b == 0 (also at a == 0, where a ** -1 is inf)
+        if a.requires_grad:
+            ga = g * (b * a ** (b - 1 + _const((b.data == 0).astype(b.dtype))))
         gb = None
         if b.requires_grad:     # log(a), differentiable in a; like torch, 0 where a == 0 and b >= 0
             log_a = (a + _const(((a.data == 0) & (b.data >= 0)).astype(a.dtype))).log()
@@ -183,7 +185,9 @@ class Maximum(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
-        share = self._share(a.data, b.data).astype(g.dtype)
+        nan_a, nan_b = xp.isnan(a.data), xp.isnan(b.data)     # a nan wins, as in torch
+        share = xp.where(nan_a | nan_b, nan_a / (1.0 + nan_b), self._share(a.data, b.data))
+        share = share.astype(g.dtype)
         return g * _const(share), g * _const(1 - share)
 
 

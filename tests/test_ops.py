@@ -247,3 +247,73 @@ def test_sliding_window_backward_loops_over_offsets_not_add_at():
     x = mg.tensor(np.arange(20.0).reshape(4, 5), requires_grad=True)
     x.sliding_window((2, 2), (0, 1), stride=2).sum().backward()
     assert x.grad.tolist() == [[1.0] * 4 + [0.0]] * 4
+
+
+EXTREME = {np.float64: [-np.inf, -1e4, -1.0, -5e-324, -0.0, 0.0, 5e-324, 1.0, 1e4, np.inf, np.nan],
+           np.float32: [-np.inf, -1e4, -1.0, -1e-45, -0.0, 0.0, 1e-45, 1.0, 1e4, np.inf, np.nan]}
+ELEMENTWISE = ["add", "radd_scalar", "sub", "rsub", "mul", "mul_int", "rmul", "div", "rdiv", "pow",
+               "pow_int", "pow_float", "rpow", "neg", "pos_abs", "mod", "rmod", "floordiv",
+               "rfloordiv", "maximum", "minimum", "exp", "log", "sqrt", "tanh", "abs", "relu",
+               "sigmoid"]
+
+
+def assert_same_extremes(actual, expected, what, signed_zeros=True):
+    """Equal values (1e-6 relative, subnormal results to their spacing), nan where torch has nan,
+    and the signs of zeros (in values; a zero gradient's sign is not defined by torch)."""
+    tiny = np.finfo(expected.dtype).tiny
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=tiny, equal_nan=True, err_msg=what)
+    zero = expected == 0
+    assert not signed_zeros or np.array_equal(np.signbit(actual[zero]), np.signbit(expected[zero])), what
+
+
+# Where minigrad differs from torch on purpose (docs/autodiff.md, "Extreme values"); the values
+# there are pinned by test_extreme_values_where_minigrad_differs_from_torch.
+DIFFERS = {"abs": lambda a: np.isnan(a), "pos_abs": lambda a: np.isnan(a),
+           "maximum": lambda a, b: np.isnan(a) | np.isnan(b),
+           "minimum": lambda a, b: np.isnan(a) | np.isnan(b),
+           "mod": lambda a, b: np.isfinite(a) & (np.abs(b) < np.finfo(b.dtype).tiny) & (b != 0),
+           "rmod": lambda a: (np.abs(a) < np.finfo(a.dtype).tiny) & (a != 0)}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("op", [op for op in OPS if op.name in ELEMENTWISE], ids=str)
+def test_extreme_values_match_torch(torch, op, dtype):
+    """Every elementwise op on ±inf, nan, ±0, ±1e4, subnormals (all pairs for binary ops),
+    forward and backward, against torch."""
+    values = np.array(EXTREME[dtype], dtype)
+    arrays = [values] if len(op.shapes[0]) == 1 else list(np.meshgrid(values, values))
+    keep = ~DIFFERS.get(op.name, lambda *a: np.zeros(a[0].shape, bool))(*arrays)
+    with np.errstate(all="ignore"):
+        xm = [mg.tensor(a, requires_grad=op.grad) for a in arrays]
+        xt = [torch.tensor(a, requires_grad=op.grad) for a in arrays]
+        out_m, out_t = op.fn(*xm), op.torch(*xt)
+        assert_same_extremes(out_m.numpy()[keep], out_t.detach().numpy()[keep], f"{op.name} forward")
+        if not op.grad:
+            return
+        w = weights(out_m.shape, dtype)
+        out_m.backward(mg.tensor(w))
+        out_t.backward(torch.tensor(w))
+    for i, (m, t) in enumerate(zip(xm, xt)):
+        assert_same_extremes(m.grad.numpy()[keep], t.grad.numpy()[keep], f"{op.name} gradient {i}",
+                             signed_zeros=False)
+
+
+def test_extreme_values_where_minigrad_differs_from_torch(torch):
+    """abs'(nan) is nan (torch: 0); in maximum/minimum a nan takes the whole gradient (torch gives
+    it to both inputs, so the gradients sum to 2g); x % subnormal is exact (torch: nan, from an
+    overflowing x / b)."""
+    with np.errstate(all="ignore"):
+        x = mg.tensor([np.nan, 1.0], requires_grad=True)
+        abs(x).sum().backward()
+        assert np.isnan(x.grad.numpy()[0]) and torch.tensor(np.nan).abs().isnan()
+        for fn in (mg.maximum, mg.minimum):
+            a = mg.tensor([np.nan, 1.0, np.nan], requires_grad=True)
+            b = mg.tensor([2.0, np.nan, np.nan], requires_grad=True)
+            fn(a, b).backward(mg.tensor([1.0, 1.0, 1.0]))
+            assert a.grad.tolist() == [1.0, 0.0, 0.5] and b.grad.tolist() == [0.0, 1.0, 0.5]
+        r = mg.tensor([1.0, -1.0, 1e4], dtype=mg.float64) % 5e-324
+        assert r.tolist() == [0.0, 0.0, 0.0] and not np.signbit(r.numpy()[0])
+        assert np.signbit(r.numpy()[1])
+        ones, tiny = (torch.full((8,), v, dtype=torch.float64) for v in (1.0, 5e-324))
+        assert torch.remainder(ones, tiny).isnan().all()        # its vectorised path, 8 and more
+        assert not torch.remainder(ones[:2], tiny[:2]).isnan().any()
