@@ -124,7 +124,8 @@ def main(argv=None):
     initialise(model, args.init)
     optimizer = optim.SGD(model.parameters(), lr=args.lr)
     loss_fn = nn.BCELoss()
-    x, y = mg.tensor(x_train), mg.tensor(y_train)
+    x, y = mg.tensor(common.shard(args, x_train)), mg.tensor(common.shard(args, y_train))
+    common.distribute(args, None, model)
     log = common.TrainLog(every=100)
     costs = {}
     for i in common.progress(range(args.iterations), args, "iterations"):
@@ -134,8 +135,9 @@ def main(argv=None):
             run.draw_graph(loss)
         optimizer.zero_grad()
         loss.backward()
+        common.sync(args, model)
         optimizer.step()
-        log.update(loss.item(), int(((probs > 0.5).numpy() == (y_train > 0.5)).sum()), len(x_train))
+        log.update(loss.item(), int(((probs > 0.5).numpy() == (y.numpy() > 0.5)).sum()), len(x))
         if i % 100 == 0 or i == args.iterations - 1:
             costs[i] = loss.item()
             print(f"cost after iteration {i}: {costs[i]:.6f}", flush=True)

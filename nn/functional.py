@@ -12,6 +12,11 @@ from minigrad import Tensor
 
 from .conv import _check_tensor, adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401
 
+# --- attention, normalisation and upsampling (nn/attention.py, nn/resample.py) ---
+from .attention import (gelu, group_norm, layer_norm, scaled_dot_product_attention,  # noqa: F401
+                        silu)
+from .resample import conv_transpose2d, interpolate  # noqa: F401
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -301,3 +306,12 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
     _check_reduction(reduction, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
+
+
+# --- more activations, padding, distances, losses, one_hot, unfold/fold (nn/functional_ext.py) ---
+from .functional_ext import (celu, cosine_similarity, dropout2d, elu, fold, hardsigmoid,  # noqa
+                             hardswish, hardtanh, huber_loss, kl_div, l1_loss, mish, normalize,
+                             one_hot, pad, pairwise_distance, relu6, selu, smooth_l1_loss, unfold)
+
+# --- embeddings (nn/recurrent.py) ------------------------------------------------------------------
+from .recurrent import embedding  # noqa: E402,F401
