@@ -299,10 +299,8 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
                   requires_grad=requires_grad, dtype=dtype)
 
 
-def matmul(input, other) -> Tensor:
-    """input @ other with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims
-    broadcast."""
-    a, b = input, other
+def matmul(a, b) -> Tensor:
+    """a @ b with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims broadcast."""
     a = a if isinstance(a, Tensor) else lift(a, b, "matmul")
     b = b if isinstance(b, Tensor) else lift(b, a, "matmul")
     if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
@@ -341,10 +339,8 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
     return Tensor._wrap(hot if axis in (-1, idx.ndim) else xp.moveaxis(hot, -1, axis))
 
 
-def where(condition, input, other) -> Tensor:
-    """Elementwise `input` where `condition` else `other`; the gradient flows to the chosen side
-    only."""
-    cond, a, b = condition, input, other
+def where(cond, a, b) -> Tensor:
+    """Elementwise `a` where `cond` else `b`; the gradient flows to the chosen side only."""
     cond = xp.asarray(unwrap(cond, "where"))
     if cond.dtype != xp.bool_:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
@@ -361,23 +357,18 @@ def where(condition, input, other) -> Tensor:
     return ops.Where.apply(a.expand(shape), b.expand(shape), cond=xp.broadcast_to(cond, shape))
 
 
-def maximum(input, other) -> Tensor:
+def maximum(a, b) -> Tensor:
     """Elementwise maximum; ties split the gradient evenly."""
-    if isinstance(input, Tensor):
-        return input.maximum(other)
-    return lift(input, other, "maximum").maximum(other)
+    return a.maximum(b) if isinstance(a, Tensor) else lift(a, b, "maximum").maximum(b)
 
 
-def minimum(input, other) -> Tensor:
+def minimum(a, b) -> Tensor:
     """Elementwise minimum; ties split the gradient evenly."""
-    if isinstance(input, Tensor):
-        return input.minimum(other)
-    return lift(input, other, "minimum").minimum(other)
+    return a.minimum(b) if isinstance(a, Tensor) else lift(a, b, "minimum").minimum(b)
 
 
-def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
-    """Join tensors along an existing dim (`axis` is NumPy's name for it)."""
-    axis = dim if axis is None else axis
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
@@ -389,9 +380,8 @@ def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
     return ops.Concat.apply(*[t.astype(dtype) for t in tensors], axis=axis)
 
 
-def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
-    """Join equally shaped tensors along a new dim (`axis` is NumPy's name for it)."""
-    axis = dim if axis is None else axis
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new axis."""
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if len({t.shape for t in tensors}) != 1:
         raise ValueError(f"stack: all tensors must have one shape, got "

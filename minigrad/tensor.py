@@ -288,12 +288,12 @@ class Tensor:
         """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
         if self.ndim == 0:
             return self.reshape(1)
-        a, b = (F.axes(d, self.ndim, "flatten")[0] for d in (start_dim, end_dim))
-        return self.reshape(self.shape[:a] + (math.prod(self.shape[a:b + 1]),) +
-                            self.shape[b + 1:])
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = (math.prod(self.shape[start:end + 1]),)
+        return self.reshape(self.shape[:start] + merged + self.shape[end + 1:])
 
-    def squeeze(self, dim=None, *, axis=None) -> "Tensor":
-        return F.squeeze(self, dim if axis is None else axis)
+    def squeeze(self, dim=None) -> "Tensor":
+        return F.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> "Tensor":
         dim = dim % (self.ndim + 1)
@@ -309,26 +309,13 @@ class Tensor:
     def permute(self, *dims) -> "Tensor":
         return F.transpose(self, F.shape_args(dims))
 
-    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
-        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis0, axis1)):
-            raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
+    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis1, axis2)):
+            raise ValueError(f"transpose: dims ({axis1}, {axis2}) out of range for shape "
                              f"{self.shape}")
         axes = list(range(self.ndim))
-        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return F.transpose(self, axes)
-
-    # torch's method names for operators and free functions
-    add = lambda self, other: self + other
-    sub = lambda self, other: self - other
-    mul = lambda self, other: self * other
-    div = lambda self, other: self / other
-    matmul = lambda self, other: F.matmul(self, other)
-    neg = lambda self: -self
-    clone = lambda self: self * 1
-    where = lambda self, condition, other: F.where(condition, self, other)
-
-    def swapdims(self, dim0: int, dim1: int) -> "Tensor":
-        return self.swapaxes(dim0, dim1)
 
     @property
     def mT(self) -> "Tensor":

@@ -7,7 +7,7 @@ function here takes the tensor first under torch's name and parameter names, and
 a Tensor method and as `mg.<name>` (the two lists at the end), as in torch. Rounding, sign,
 comparisons and index results are piecewise constant: they carry no gradient.
 
-Size budget: 325 code lines
+Size budget: 340 code lines
 """
 import collections
 import math
@@ -15,7 +15,7 @@ import string
 
 from . import ops
 from . import functions as F
-from .backend import xp
+from .backend import default_float, xp
 from .tensor import Tensor
 
 SortResult = collections.namedtuple("SortResult", "values indices")
@@ -157,16 +157,6 @@ def _slice(x, dim, start, stop, step=1):
 
 def cumsum(input, dim: int) -> Tensor:
     return ops.Cumsum.apply(input, axis=_dim(dim, input.ndim, "cumsum"))
-
-
-def cumprod(input, dim: int) -> Tensor:
-    """Running products along dim: log2(n) rounds of multiplying by a copy shifted by 1, 2, 4 ..."""
-    d = _dim(dim, input.ndim, "cumprod")
-    out, shift, n = input * 1, 1, input.shape[d] if input.ndim else 1
-    while shift < n:
-        pad = [(shift, 0) if i == d else (0, 0) for i in range(out.ndim)]
-        out, shift = out * _slice(out, d, 0, n - shift).pad(pad, 1.0), shift * 2
-    return out
 
 
 def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
@@ -393,24 +383,6 @@ def outer(input, vec2) -> Tensor:
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
-def tensordot(a, b, dims=2) -> Tensor:
-    """Sum over the last `dims` dims of a and the first of b, or over the listed pairs of dims."""
-    if isinstance(dims, int):
-        dims = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
-    da, db = ([d % x.ndim for d in ([ds] if isinstance(ds, int) else ds)]
-              for ds, x in zip(dims, (a, b)))
-    ta = string.ascii_letters[:a.ndim]
-    tb = [ta[da[db.index(j)]] if j in db else string.ascii_letters[a.ndim + j]
-          for j in range(b.ndim)]
-    out = [c for i, c in enumerate(ta) if i not in da] + [c for j, c in enumerate(tb)
-                                                          if j not in db]
-    return einsum(f"{ta},{''.join(tb)}->{''.join(out)}", a, b)
-
-
-def abs(input) -> Tensor:
-    return input.abs()
-
-
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation: diagonals by indexing, sums, and one batched matmul per pair of
     operands (left to right), never a Python loop over elements."""
@@ -464,19 +436,93 @@ def _contract(x, t, y, u, rest):
     return z, "".join(batch + left + right)
 
 
+# --- the rest of torch's everyday Tensor API -------------------------------------------------------
+
+def matmul(input, other) -> Tensor:
+    return F.matmul(input, other)
+
+
+def dim(input) -> int:
+    return input.ndim
+
+
+def numel(input) -> int:
+    return input.size
+
+
+def clone(input) -> Tensor:
+    """A copy that stays in the graph (times 1 keeps -0.0, inf and nan)."""
+    return input * 1
+
+
+def contiguous(input) -> Tensor:
+    return input        # NumPy arrays need no contiguous copy before a reshape
+
+
+def type_as(input, other) -> Tensor:
+    return input.astype(other.dtype)
+
+
+def to(input, *args, **kwargs) -> Tensor:
+    """to(dtype) casts; to('cpu') and device= are accepted and change nothing (minigrad is CPU)."""
+    dtype = kwargs.get("dtype", next((a for a in args if not isinstance(a, str)), None))
+    return input if dtype is None else input.astype(dtype)
+
+
+def new_zeros(input, size, dtype=None) -> Tensor:
+    return _const(xp.zeros(F.shape_args((size,)), dtype or input.dtype))
+
+
+def where(input, condition, other) -> Tensor:
+    """Tensor.where(condition, other): input where condition, else other (torch's method form)."""
+    return F.where(condition, input, other)
+
+
+def lerp(input, end, weight) -> Tensor:
+    return input + weight * (end - input)
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims dim1 and dim2 as the last dim, as torch.diagonal."""
+    d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
+    x = movedim(movedim(input, d1, -1), d2 - (d2 > d1), -1)
+    n = max(0, min(x.shape[-2] + min(offset, 0), x.shape[-1] - max(offset, 0)))
+    rows = xp.arange(n) - min(offset, 0)
+    return x[..., rows, rows + offset]
+
+
+def narrow(input, dim: int, start: int, length: int) -> Tensor:
+    d = _dim(dim, input.ndim, "narrow")
+    return _slice(input, d, start % input.shape[d], start % input.shape[d] + length)
+
+
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    return F.concatenate(tensors, dim if axis is None else axis)
+
+
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    return F.stack(tensors, dim if axis is None else axis)
+
+
+def linspace(start, end, steps: int, dtype=None) -> Tensor:
+    return _const(xp.linspace(start, end, steps, dtype=dtype or default_float))
+
+
 # --- where each one is bound, as in torch ----------------------------------------------------------
 
 METHODS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "round", "sin",
            "cos", "log1p", "expm1", "rsqrt", "pow", "square", "nan_to_num", "logaddexp", "std",
-           "amax", "amin", "prod", "cumsum", "cumprod", "norm", "argsort", "sort", "topk", "take_along_dim",
+           "amax", "amin", "prod", "cumsum", "norm", "argsort", "sort", "topk", "take_along_dim",
            "gather", "scatter_add", "scatter", "index_select", "masked_fill", "tril", "triu",
            "flip", "roll", "split", "chunk", "unbind", "repeat", "tile", "repeat_interleave",
-           "expand_as", "view", "unflatten", "movedim", "bmm", "outer"]
-FUNCTIONS = [name for name in METHODS if name not in ("repeat", "view", "expand_as")] + \
-    ["einsum", "clip", "tensordot", "abs", "cat"]
+           "expand_as", "view", "unflatten", "movedim", "bmm", "outer", "matmul", "dim", "numel",
+           "clone", "contiguous", "type_as", "to", "new_zeros", "where", "lerp", "diagonal",
+           "narrow"]
+METHOD_ONLY = ("repeat", "view", "expand_as", "dim", "contiguous", "type_as", "to", "new_zeros",
+               "where")
+FUNCTIONS = [name for name in METHODS if name not in METHOD_ONLY] + \
+    ["einsum", "clip", "cat", "stack", "linspace"]
 clip = clamp
-cat = F.concatenate         # torch's two names for one function
 __all__ = FUNCTIONS
 for _name in METHODS + ["clip"]:
     setattr(Tensor, _name, globals()[_name])
-Tensor.split = lambda self, split_size, dim=0: split(self, split_size, dim)   # torch's name

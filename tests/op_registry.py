@@ -556,7 +556,7 @@ for _name, _op in [("__iadd__", operator.iadd), ("__isub__", operator.isub),
     OPS.append(Op(f"{_name.strip('_')}_graph", (_name,), _augmented(_op), _plain, _plain,
                   shapes=BINARY, hyp=h_broadcast()))
 
-from op_registry_vocab import VOCAB  # noqa: E402  (PyTorch's vocabulary; it imports from here)
+from op_registry_vocab import NOT_OPS_VOCAB, VOCAB  # noqa: E402  (it imports from here)
 
 OPS += VOCAB
 
@@ -644,6 +644,9 @@ NOT_OPS = {
     **{f"mg.{d}": "test_dtype.py::test_dtype_names" for d in (
         "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_")},
 }
+
+
+NOT_OPS.update(NOT_OPS_VOCAB)
 
 
 def public_api():
