@@ -299,8 +299,10 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
                   requires_grad=requires_grad, dtype=dtype)
 
 
-def matmul(a, b) -> Tensor:
-    """a @ b with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims broadcast."""
+def matmul(input, other) -> Tensor:
+    """input @ other with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims
+    broadcast."""
+    a, b = input, other
     a = a if isinstance(a, Tensor) else lift(a, b, "matmul")
     b = b if isinstance(b, Tensor) else lift(b, a, "matmul")
     if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
@@ -339,8 +341,10 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
     return Tensor._wrap(hot if axis in (-1, idx.ndim) else xp.moveaxis(hot, -1, axis))
 
 
-def where(cond, a, b) -> Tensor:
-    """Elementwise `a` where `cond` else `b`; the gradient flows to the chosen side only."""
+def where(condition, input, other) -> Tensor:
+    """Elementwise `input` where `condition` else `other`; the gradient flows to the chosen side
+    only."""
+    cond, a, b = condition, input, other
     cond = xp.asarray(unwrap(cond, "where"))
     if cond.dtype != xp.bool_:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
@@ -357,14 +361,18 @@ def where(cond, a, b) -> Tensor:
     return ops.Where.apply(a.expand(shape), b.expand(shape), cond=xp.broadcast_to(cond, shape))
 
 
-def maximum(a, b) -> Tensor:
+def maximum(input, other) -> Tensor:
     """Elementwise maximum; ties split the gradient evenly."""
-    return a.maximum(b) if isinstance(a, Tensor) else lift(a, b, "maximum").maximum(b)
+    if isinstance(input, Tensor):
+        return input.maximum(other)
+    return lift(input, other, "maximum").maximum(other)
 
 
-def minimum(a, b) -> Tensor:
+def minimum(input, other) -> Tensor:
     """Elementwise minimum; ties split the gradient evenly."""
-    return a.minimum(b) if isinstance(a, Tensor) else lift(a, b, "minimum").minimum(b)
+    if isinstance(input, Tensor):
+        return input.minimum(other)
+    return lift(input, other, "minimum").minimum(other)
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:

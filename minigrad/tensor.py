@@ -309,13 +309,16 @@ class Tensor:
     def permute(self, *dims) -> "Tensor":
         return F.transpose(self, F.shape_args(dims))
 
-    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
-        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis1, axis2)):
-            raise ValueError(f"transpose: dims ({axis1}, {axis2}) out of range for shape "
+    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
+        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis0, axis1)):
+            raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
                              f"{self.shape}")
         axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return F.transpose(self, axes)
+
+    def swapdims(self, dim0: int, dim1: int) -> "Tensor":
+        return self.swapaxes(dim0, dim1)
 
     @property
     def mT(self) -> "Tensor":
