@@ -1,7 +1,7 @@
 """The primitive ops: each a `forward` over arrays beside a `backward` over Tensors.
 
-Elementwise:   Add, Sub, Mul, Div, Remainder, Neg, Pow, Exp, Log, Sqrt, Tanh, Sin, Cos, Log1p, Expm1,
-               Abs, Relu, Maximum, Minimum, Where, Cast
+Elementwise:   Add, Sub, Mul, Div, Remainder, Neg, Pow, Exp, Log, Sqrt, Tanh, Sin, Cos, Log1p,
+               Expm1, Abs, Relu, Maximum, Minimum, Where, Cast
 Reductions:    Sum, Max (ties share the gradient evenly, like torch.amax), Cumsum
 Shape:         Reshape, Permute, Expand, Pad, Concat
 Indexing:      Index (basic, integer-array and boolean keys) and its adjoint IndexAdd

@@ -3,8 +3,6 @@
 Each method hands its work to one primitive (minigrad/ops.py) or, when there are arguments to read
 and check or a composite to build, to the function of the same name in minigrad/functions.py.
 """
-import math
-
 from . import autograd, ops
 from . import backend as B
 from .backend import xp
@@ -227,29 +225,29 @@ class Tensor:
 
     # Reductions take torch's dim= and keepdim=, with NumPy's axis= and keepdims= as aliases.
     def any(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = _alias(dim, keepdim, numpy)
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.any(axis=dim, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = _alias(dim, keepdim, numpy)
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.all(axis=dim, keepdims=keepdim)))
 
     def argmax(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = _alias(dim, keepdim, numpy)
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim)))
 
     def argmin(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = _alias(dim, keepdim, numpy)
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
         return Tensor._wrap(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim)))
 
     def sum(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = _alias(dim, keepdim, numpy)
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
         return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
     def max(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """Maximum over `dim` (the values, as torch.amax; tensor_ops' sort/topk give indices);
         tied maxima share the gradient evenly."""
-        dim, keepdims = _alias(dim, keepdim, numpy)
+        dim, keepdims = TO.reduction_args(dim, keepdim, numpy)
         axis = F.axes(dim, self.ndim, "max")
         if any(self.shape[ax] == 0 for ax in axis) or (self.size == 0 and not axis):
             raise ValueError(f"max: cannot reduce a zero-size axis (tensor of shape {self.shape})")
@@ -260,37 +258,30 @@ class Tensor:
         return -((-self).max(dim, keepdim, **numpy))
 
     def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        return F.mean(self, *_alias(dim, keepdim, numpy))
+        return F.mean(self, *TO.reduction_args(dim, keepdim, numpy))
 
     def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
             **numpy) -> "Tensor":
         """Variance over `dim` with Bessel's `correction` (default 1 as torch; 0 as numpy.var;
         unbiased=False is correction 0)."""
-        if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
-            raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (use correction=)")
-        correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
-        return F.var(self, *_alias(dim, keepdim, numpy), correction)
+        return TO.var(self, dim, unbiased, keepdim, correction=correction, **numpy)
 
     def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """log(sum(exp(x))) over `dim`, computed stably."""
-        return F.logsumexp(self, *_alias(dim, keepdim, numpy))
+        return F.logsumexp(self, *TO.reduction_args(dim, keepdim, numpy))
 
     def softmax(self, dim: int = -1, **numpy) -> "Tensor":
-        return F.softmax(self, _alias(dim, False, numpy)[0])
+        return F.softmax(self, TO.reduction_args(dim, False, numpy)[0])
 
     def log_softmax(self, dim: int = -1, **numpy) -> "Tensor":
-        return F.log_softmax(self, _alias(dim, False, numpy)[0])
+        return F.log_softmax(self, TO.reduction_args(dim, False, numpy)[0])
 
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        merged = (math.prod(self.shape[start:end + 1]),)
-        return self.reshape(self.shape[:start] + merged + self.shape[end + 1:])
+        return TO.flatten(self, start_dim, end_dim)
 
     def squeeze(self, dim=None) -> "Tensor":
         return F.squeeze(self, dim)
@@ -310,12 +301,7 @@ class Tensor:
         return F.transpose(self, F.shape_args(dims))
 
     def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
-        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis0, axis1)):
-            raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
-                             f"{self.shape}")
-        axes = list(range(self.ndim))
-        axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
-        return F.transpose(self, axes)
+        return TO.swapaxes(self, axis0, axis1)
 
     def swapdims(self, dim0: int, dim1: int) -> "Tensor":
         return self.swapaxes(dim0, dim1)
@@ -405,13 +391,197 @@ class Tensor:
     __imul__ = lambda self, o: self._augmented(o, Tensor.mul_, Tensor.__mul__)
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
+    # --- torch's vocabulary: each method is the composite of the same name in tensor_ops.py ---
 
-def _alias(dim, keepdim, numpy):
-    """torch's (dim, keepdim) from a reduction's arguments, NumPy's axis= and keepdims= allowed."""
-    unknown = set(numpy) - {"axis", "keepdims"}
-    if unknown:
-        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
-    return numpy.get("axis", dim), numpy.get("keepdims", keepdim)
+    def clamp(self, min=None, max=None):
+        return TO.clamp(self, min, max)
+
+    def floor(self):
+        return TO.floor(self)
+
+    def ceil(self):
+        return TO.ceil(self)
+
+    def trunc(self):
+        return TO.trunc(self)
+
+    def sign(self):
+        return TO.sign(self)
+
+    def isnan(self):
+        return TO.isnan(self)
+
+    def isinf(self):
+        return TO.isinf(self)
+
+    def isfinite(self):
+        return TO.isfinite(self)
+
+    def round(self, decimals=0):
+        return TO.round(self, decimals)
+
+    def sin(self):
+        return TO.sin(self)
+
+    def cos(self):
+        return TO.cos(self)
+
+    def log1p(self):
+        return TO.log1p(self)
+
+    def expm1(self):
+        return TO.expm1(self)
+
+    def rsqrt(self):
+        return TO.rsqrt(self)
+
+    def pow(self, exponent):
+        return TO.pow(self, exponent)
+
+    def square(self):
+        return TO.square(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return TO.nan_to_num(self, nan, posinf, neginf)
+
+    def logaddexp(self, other):
+        return TO.logaddexp(self, other)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **numpy):
+        return TO.std(self, dim, unbiased, keepdim, correction=correction, **numpy)
+
+    def amax(self, dim=(), keepdim=False):
+        return TO.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return TO.amin(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return TO.prod(self, dim, keepdim)
+
+    def cumsum(self, dim):
+        return TO.cumsum(self, dim)
+
+    def cumprod(self, dim):
+        return TO.cumprod(self, dim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return TO.norm(self, p, dim, keepdim)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return TO.argsort(self, dim, descending, stable)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return TO.sort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return TO.topk(self, k, dim, largest, sorted)
+
+    def take_along_dim(self, indices, dim=None):
+        return TO.take_along_dim(self, indices, dim)
+
+    def gather(self, dim, index):
+        return TO.gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        return TO.scatter_add(self, dim, index, src)
+
+    def scatter(self, dim, index, src=None, value=None):
+        return TO.scatter(self, dim, index, src, value)
+
+    def index_select(self, dim, index):
+        return TO.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return TO.masked_fill(self, mask, value)
+
+    def tril(self, diagonal=0):
+        return TO.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return TO.triu(self, diagonal)
+
+    def flip(self, dims):
+        return TO.flip(self, dims)
+
+    def roll(self, shifts, dims=None):
+        return TO.roll(self, shifts, dims)
+
+    def split(self, split_size_or_sections, dim=0):
+        return TO.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return TO.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return TO.unbind(self, dim)
+
+    def repeat(self, *sizes):
+        return TO.repeat(self, *sizes)
+
+    def tile(self, dims):
+        return TO.tile(self, dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        return TO.repeat_interleave(self, repeats, dim)
+
+    def expand_as(self, other):
+        return TO.expand_as(self, other)
+
+    def view(self, *shape):
+        return TO.view(self, *shape)
+
+    def unflatten(self, dim, sizes):
+        return TO.unflatten(self, dim, sizes)
+
+    def movedim(self, source, destination):
+        return TO.movedim(self, source, destination)
+
+    def bmm(self, mat2):
+        return TO.bmm(self, mat2)
+
+    def outer(self, vec2):
+        return TO.outer(self, vec2)
+
+    def matmul(self, other):
+        return TO.matmul(self, other)
+
+    def dim(self):
+        return TO.dim(self)
+
+    def numel(self):
+        return TO.numel(self)
+
+    def clone(self):
+        return TO.clone(self)
+
+    def contiguous(self):
+        return TO.contiguous(self)
+
+    def type_as(self, other):
+        return TO.type_as(self, other)
+
+    def to(self, *args, **kwargs):
+        return TO.to(self, *args, **kwargs)
+
+    def new_zeros(self, size, dtype=None):
+        return TO.new_zeros(self, size, dtype)
+
+    def where(self, condition, other):
+        return TO.where(self, condition, other)
+
+    def lerp(self, end, weight):
+        return TO.lerp(self, end, weight)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return TO.diagonal(self, offset, dim1, dim2)
+
+    def narrow(self, dim, start, length):
+        return TO.narrow(self, dim, start, length)
+
+    def clip(self, min=None, max=None):
+        return TO.clamp(self, min, max)
 
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)
+from . import tensor_ops as TO  # noqa: E402  (the same)

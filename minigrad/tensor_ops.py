@@ -7,7 +7,7 @@ function here takes the tensor first under torch's name and parameter names, and
 a Tensor method and as `mg.<name>` (the two lists at the end), as in torch. Rounding, sign,
 comparisons and index results are piecewise constant: they carry no gradient.
 
-Size budget: 350 code lines
+Size budget: 370 code lines
 """
 import collections
 import math
@@ -50,7 +50,7 @@ def _constant(fn):
     def op(input) -> Tensor:
         return _const(fn(input.data))
     op.__name__ = fn.__name__
-    op.__doc__ = f"numpy.{fn.__name__} of the values, a constant (its gradient is zero where defined)."
+    op.__doc__ = f"numpy.{fn.__name__} of the values: a constant (zero gradient where defined)."
     return op
 
 
@@ -441,13 +441,15 @@ def _contract(x, t, y, u, rest):
     right = [c for c in u if c not in t]
     size = dict(zip(t, x.shape)) | dict(zip(u, y.shape))
     n = lambda cs: math.prod(size[c] for c in cs)
-    a = x.permute(*[t.index(c) for c in batch + left + summed]).reshape(n(batch), n(left), n(summed))
-    b = y.permute(*[u.index(c) for c in batch + summed + right]).reshape(n(batch), n(summed), n(right))
+    a = x.permute(*[t.index(c) for c in batch + left + summed])
+    b = y.permute(*[u.index(c) for c in batch + summed + right])
+    a = a.reshape(n(batch), n(left), n(summed))         # (B, M, K) @ (B, K, N)
+    b = b.reshape(n(batch), n(summed), n(right))
     z = F.matmul(a, b).reshape(tuple(size[c] for c in batch + left + right))
     return z, "".join(batch + left + right)
 
 
-# --- the rest of torch's everyday Tensor API -------------------------------------------------------
+# --- the rest of torch's everyday Tensor API ----------------------------------------------------
 
 def matmul(input, other) -> Tensor:
     return F.matmul(input, other)
@@ -519,21 +521,49 @@ def linspace(start, end, steps: int, dtype=None) -> Tensor:
     return _const(xp.linspace(start, end, steps, dtype=dtype or default_float))
 
 
-# --- where each one is bound, as in torch ----------------------------------------------------------
+# --- argument handling and shape helpers behind Tensor's own methods ------------------------------
 
-METHODS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "round", "sin",
-           "cos", "log1p", "expm1", "rsqrt", "pow", "square", "nan_to_num", "logaddexp", "std",
-           "amax", "amin", "prod", "cumsum", "cumprod", "norm", "argsort", "sort", "topk", "take_along_dim",
-           "gather", "scatter_add", "scatter", "index_select", "masked_fill", "tril", "triu",
-           "flip", "roll", "split", "chunk", "unbind", "repeat", "tile", "repeat_interleave",
-           "expand_as", "view", "unflatten", "movedim", "bmm", "outer", "matmul", "dim", "numel",
-           "clone", "contiguous", "type_as", "to", "new_zeros", "where", "lerp", "diagonal",
-           "narrow"]
-METHOD_ONLY = ("repeat", "view", "expand_as", "dim", "contiguous", "type_as", "to", "new_zeros",
-               "where")
-FUNCTIONS = [name for name in METHODS if name not in METHOD_ONLY] + \
-    ["einsum", "clip", "cat", "stack", "linspace"]
+def reduction_args(dim, keepdim, numpy):
+    """torch's (dim, keepdim) from a reduction's arguments, NumPy's axis= and keepdims= allowed."""
+    unknown = set(numpy) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
+    return numpy.get("axis", dim), numpy.get("keepdims", keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+        **numpy) -> Tensor:
+    if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
+        raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (use correction=)")
+    correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
+    return F.var(input, *reduction_args(dim, keepdim, numpy), correction)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if input.ndim == 0:
+        return input.reshape(1)
+    start, end = start_dim % input.ndim, end_dim % input.ndim
+    merged = (math.prod(input.shape[start:end + 1]),)
+    return input.reshape(input.shape[:start] + merged + input.shape[end + 1:])
+
+
+def swapaxes(input, axis0: int, axis1: int) -> Tensor:
+    if not all(-input.ndim <= a < max(input.ndim, 1) for a in (axis0, axis1)):
+        raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
+                         f"{input.shape}")
+    axes = list(range(input.ndim))
+    axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+    return F.transpose(input, axes)
+
+
+# --- the mg.<name> functions (torch has each as torch.<name>; Tensor's methods are in tensor.py) --
+
+FUNCTIONS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "round",
+             "sin", "cos", "log1p", "expm1", "rsqrt", "pow", "square", "nan_to_num", "logaddexp",
+             "std", "amax", "amin", "prod", "cumsum", "cumprod", "norm", "argsort", "sort",
+             "topk", "take_along_dim", "gather", "scatter_add", "scatter", "index_select",
+             "masked_fill", "tril", "triu", "flip", "roll", "split", "chunk", "unbind", "tile",
+             "repeat_interleave", "unflatten", "movedim", "bmm", "outer", "matmul", "numel",
+             "clone", "lerp", "diagonal", "narrow", "einsum", "clip", "cat", "stack", "linspace"]
 clip = clamp
 __all__ = FUNCTIONS
-for _name in METHODS + ["clip"]:
-    setattr(Tensor, _name, globals()[_name])
