@@ -16,7 +16,7 @@ runs under no_grad unless create_graph=True, so it builds a graph only when aske
 """
 import itertools
 
-from .autograd import Primitive
+from .autograd import Primitive, host
 from .backend import strided_view, xp
 
 
@@ -92,9 +92,14 @@ class Pow(Primitive):
         ga = g * b * a ** (b - 1) if a.requires_grad else None
         gb = None
         if b.requires_grad:     # log(a), differentiable in a; like torch, 0 where a == 0 and b >= 0
-            log_a = (a + _const(((a.data == 0) & (b.data >= 0)).astype(a.dtype))).log()
+            log_a = (a + _const(host(self._zero_base, a.data, b.data))).log()
             gb = g * self.output() * log_a
         return ga, gb
+
+
+    @staticmethod
+    def _zero_base(a, b):
+        return ((a == 0) & (b >= 0)).astype(a.dtype)
 
 
 class Exp(Primitive):
@@ -141,7 +146,7 @@ class Abs(Primitive):
         return xp.abs(a)
 
     def backward(self, g):
-        return (g * _const(xp.sign(self.inputs[0].data)),)
+        return (g * _const(host(xp.sign, self.inputs[0].data)),)
 
 
 class Maximum(Primitive):
@@ -151,12 +156,12 @@ class Maximum(Primitive):
         return xp.maximum(a, b)
 
     def _share(self, a, b):
-        return (a > b) + 0.5 * (a == b)
+        return ((a > b) + 0.5 * (a == b)).astype(a.dtype)
 
     def backward(self, g):
-        a, b = self.inputs
-        share = self._share(a.data, b.data).astype(g.dtype)
-        return g * _const(share), g * _const(1 - share)
+        a, b = self.inputs      # masks made with host(): a compiled step recomputes them
+        share = host(self._share, a.data, b.data)
+        return g * _const(share), g * _const(host(xp.subtract, 1, share))
 
 
 class Minimum(Maximum):
@@ -164,7 +169,7 @@ class Minimum(Maximum):
         return xp.minimum(a, b)
 
     def _share(self, a, b):
-        return (a < b) + 0.5 * (a == b)
+        return ((a < b) + 0.5 * (a == b)).astype(a.dtype)
 
 
 class Where(Primitive):
@@ -210,10 +215,15 @@ class Max(Primitive):
         self.shape_kept = tuple(1 if i in axis else n for i, n in enumerate(a.shape))
         return a.max(axis=axis, keepdims=keepdims)
 
+    @staticmethod
+    def _share(a, top, axis):
+        share = (a == top).astype(a.dtype)
+        share /= share.sum(axis=axis, keepdims=True)      # in a's dtype, not float64
+        return share
+
     def backward(self, g):
         a = self.inputs[0].data
-        share = (a == self.output().data.reshape(self.shape_kept)).astype(a.dtype)
-        share /= share.sum(axis=self.axis, keepdims=True)      # in a's dtype, not float64
+        share = host(self._share, a, self.output().data.reshape(self.shape_kept), self.axis)
         return (Mul.apply(_expand(_reshape(g, self.shape_kept), a.shape), _const(share)),)
 
 

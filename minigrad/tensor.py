@@ -75,18 +75,22 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def numpy(self):
+        autograd.untraceable("numpy()")
         return self.data
 
     def item(self):
+        autograd.untraceable("item()")
         if self.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors "
                              "convert")
         return self.data.item()
 
     def tolist(self):
+        autograd.untraceable("tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        autograd.untraceable("numpy.asarray(tensor)")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __len__(self):
@@ -101,6 +105,7 @@ class Tensor:
         if self.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              "use .any() or .all()")
+        autograd.untraceable("bool(tensor) (Python control flow on a tensor's value)")
         return bool(self.data)
 
     __float__ = lambda self: float(self.item())
@@ -179,7 +184,7 @@ class Tensor:
     def _compare(self, other, fn):
         other = F.unwrap(other, "compare")
         try:
-            return Tensor._wrap(xp.asarray(fn(self.data, other)))
+            return Tensor._wrap(xp.asarray(autograd.host(fn, self.data, other)))
         except ValueError:
             raise ValueError(f"compare: shapes {self.shape} and {xp.shape(other)} cannot be "
                              "broadcast together") from None
@@ -297,7 +302,7 @@ class Tensor:
         if not self.data.flags.writeable:
             self.data = self.data.copy()
         try:
-            update(self.data, value)
+            autograd.host(update, self.data, value)
         except ValueError as e:
             raise ValueError(f"{op}: {e} (tensor of shape {self.shape})") from None
         autograd.bump_version(self)

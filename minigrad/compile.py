@@ -1,0 +1,226 @@
+"""mg.compile: record a whole training step once, then replay it without building graphs.
+
+`step = mg.compile(fn)` wraps a function of tensors, typically forward, `loss.backward()` and
+`optimizer.step()`. For each new set of argument shapes and dtypes:
+
+1. The first two calls run `fn` eagerly while a recorder notes every primitive applied (those of
+   the forward pass and those the backward walk runs) and every array computation outside the
+   primitives that the engine marks with `autograd.host` (gradient copies, masks, in-place
+   updates, the optimizer's update of each parameter). Each array is tracked by the memory it
+   lives in, so views (reshapes, broadcasts, sliding windows) need no work when replaying: they
+   keep pointing at buffers whose contents the replay rewrites in place.
+2. The two recordings must agree: the same operations wired the same way, and every array made
+   from NumPy data inside the step equal on both calls. Anything else is refused.
+3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
+   each operation writes into a preallocated output (NumPy's `out=`), a temporary's buffer is
+   reused once its last reader has run (liveness analysis, in place where an elementwise kernel
+   allows), and chains of elementwise operations run as one numexpr expression when numexpr is
+   installed. Results are returned as fresh tensors.
+
+What cannot be replayed raises `CompileError` while tracing: reading a value into Python
+(`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
+data that differ between calls, and a step that reads a result of its previous call.
+
+Size budget: 450 code lines
+"""
+import ctypes
+import functools
+import itertools
+import weakref
+
+from . import autograd, ops
+from . import backend as B
+from .backend import ndarray, xp
+from .tensor import Tensor
+
+try:
+    import numexpr
+except ImportError:         # optional: without it each elementwise op is its own NumPy pass
+    numexpr = None
+
+
+class CompileError(RuntimeError):
+    """A step that mg.compile cannot record and replay faithfully."""
+
+
+_UFUNCS = {ops.Add: xp.add, ops.Sub: xp.subtract, ops.Mul: xp.multiply, ops.Div: xp.divide,
+           ops.Neg: xp.negative, ops.Pow: xp.power, ops.Exp: xp.exp, ops.Log: xp.log,
+           ops.Sqrt: xp.sqrt, ops.Tanh: xp.tanh, ops.Abs: xp.absolute, ops.Maximum: xp.maximum,
+           ops.Minimum: xp.minimum}
+# elementwise ops numexpr can fuse (float32 stays float32; its functions round as NumPy's do)
+_EXPR = {xp.add: "({} + {})", xp.subtract: "({} - {})", xp.multiply: "({} * {})",
+         xp.divide: "({} / {})", xp.negative: "(-{})", xp.exp: "exp({})", xp.log: "log({})",
+         xp.sqrt: "sqrt({})", xp.tanh: "tanh({})"}
+
+
+def _bounds(a):
+    """(first byte, end) of the memory `a` touches."""
+    lo, hi = xp.lib.array_utils.byte_bounds(a)
+    return lo, max(hi, lo + 1)
+
+
+def _owner(a):
+    while isinstance(a.base, ndarray):
+        a = a.base
+    return a
+
+
+class _Ref:
+    """An array operand inside an op's parameters (a mask, an index array): slot number `i`."""
+
+    def __init__(self, i):
+        self.i = i
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other.i == self.i
+
+    __hash__ = object.__hash__
+
+
+class _Region:
+    """A block of memory: an input buffer, state from outside the step (parameters, optimizer
+    buffers, constants), or one made by an operation of the step."""
+
+    def __init__(self, kind, lo, hi, owner, maker=None):
+        self.kind, self.lo, self.nbytes, self.maker = kind, lo, hi - lo, maker
+        self.ref = owner if kind != "made" else weakref.ref(owner)
+
+
+class _Slot:
+    """One array of the recording: a view (shape, dtype, strides, offset) of a region."""
+
+    def __init__(self, i, a, region):
+        self.i, self.region, self.shape, self.dtype = i, region, a.shape, a.dtype
+        self.strides = a.strides
+        self.offset = a.__array_interface__["data"][0] - region.lo
+
+
+class _Recorder:
+    """Notes the primitives and host computations of one eager call of the step."""
+
+    def __init__(self):
+        self.slots, self.by_id, self.regions, self.instrs = [], {}, [], []
+        self.guards, self.objects = [], {}
+
+    def refuse(self, what):
+        raise CompileError(f"mg.compile: the step uses {what}, which a recorded program cannot "
+                           "replay; move it out of the compiled function (e.g. call .item() on "
+                           "the returned loss)")
+
+    def slot(self, a, maker=None, tensor=None):
+        s = self.by_id.get(id(a))
+        if s is not None:
+            return s
+        lo, hi = _bounds(a)
+        region = next((r for r in self.regions if r.lo <= lo and hi <= r.lo + r.nbytes
+                       and (r.kind != "made" or r.ref() is not None)), None)
+        if region is None:
+            owner = _owner(a)
+            olo, ohi = _bounds(owner) if owner.flags.owndata else (lo, hi)
+            kind = "made" if maker is not None else "input" if tensor == "input" else "outer"
+            region = _Region(kind, olo, ohi, owner if kind != "made" else owner, maker)
+            self.regions.append(region)
+        s = _Slot(len(self.slots), a, region)
+        self.slots.append(s)
+        self.by_id[id(a)] = s
+        weakref.finalize(a, self.by_id.pop, id(a), None)
+        self.objects[s.i] = weakref.ref(a)
+        if region.kind == "outer":
+            self.objects[s.i] = (lambda a=a: a)       # held: compared with the other recording
+            if isinstance(tensor, Tensor):
+                self.guards.append((weakref.ref(tensor), a))
+        return s
+
+    def _arg(self, v):
+        if isinstance(v, ndarray):
+            return _Ref(self.slot(v).i)
+        if isinstance(v, tuple):
+            return tuple(self._arg(x) for x in v)
+        return v
+
+    def _output(self, out, instr):
+        if not isinstance(out, ndarray):
+            return None
+        known = self.by_id.get(id(out))
+        lo, hi = _bounds(out)
+        inside = known or any(r.lo <= lo and hi <= r.lo + r.nbytes and
+                              (r.kind != "made" or r.ref() is not None) for r in self.regions)
+        return None if inside else self.slot(out, maker=instr).i
+
+    def primitive(self, cls, inputs, params, out):
+        ins = [self.slot(x.data, tensor=x).i for x in inputs]
+        instr = ["prim", cls, ins, {k: self._arg(v) for k, v in params.items()}, None]
+        instr[4] = self._output(out, len(self.instrs))
+        self.instrs.append(instr)
+
+    def host(self, fn, args, out):
+        if isinstance(out, xp.generic):
+            out = xp.asarray(out)
+        instr = ["host", fn, [self._arg(a) for a in args], {}, None]
+        instr[4] = self._output(out, len(self.instrs))
+        self.instrs.append(instr)
+        return out
+
+
+def _code(fn):
+    """What identifies a host function across two recordings: its code and closure values."""
+    code = getattr(fn, "__code__", fn)
+    cells = tuple(c.cell_contents for c in getattr(fn, "__closure__", None) or ())
+    return code, tuple(c if isinstance(c, (xp.ufunc, str, int, float)) else id(c) for c in cells)
+
+
+def _describe(instr):
+    kind, what = instr[0], instr[1]
+    return what.__name__ if kind == "prim" else getattr(what, "__qualname__", repr(what))
+
+
+def _check_same(first, second):
+    """Refuse unless two recordings of the step did the same thing."""
+    if len(first.instrs) != len(second.instrs):
+        raise CompileError(f"mg.compile: the step ran {len(first.instrs)} operations on its first "
+                           f"call and {len(second.instrs)} on its second: its Python control "
+                           "flow depends on something that changes between calls")
+    for a, b in zip(first.instrs, second.instrs):
+        same = a[0] == b[0] and a[2] == b[2] and a[4] == b[4] and (
+            a[1] is b[1] if a[0] == "prim" else _code(a[1]) == _code(b[1]))
+        if not same or a[3].keys() != b[3].keys() or any(
+                not _equal(a[3][k], b[3][k]) for k in a[3]):
+            raise CompileError(f"mg.compile: the step's operations differ between its first two "
+                               f"calls ({_describe(a)} against {_describe(b)}): its Python "
+                               "control flow depends on something that changes between calls")
+    made_first = {id(first.objects[s.i]()) for s in first.slots if s.region.kind == "made"}
+    for s1, s2 in zip(first.slots, second.slots):
+        if s2.region.kind != "outer":
+            continue
+        a1, a2 = first.objects[s1.i](), second.objects[s2.i]()
+        user = next(_describe(i) for i in second.instrs if s2.i in _uses(i))
+        if id(a2) in made_first:
+            raise CompileError(f"mg.compile: {user} reads a result of the step's previous call "
+                               "(state kept by reassigning a tensor, or gradients accumulated "
+                               "across calls without zero_grad); update such state in place")
+        if a1 is not a2 and not (a1.shape == a2.shape and a1.dtype == a2.dtype
+                                 and xp.array_equal(a1, a2, equal_nan=True)):
+            raise CompileError(f"mg.compile: an array made from NumPy data inside the step (shape "
+                               f"{a2.shape}, used by {user}) differs between calls; pass it to "
+                               "the compiled function as an argument instead")
+
+
+def _equal(a, b):
+    try:
+        return bool(a == b) if not isinstance(a, (dict, list)) else a is b
+    except (TypeError, ValueError):
+        return a is b
+
+
+def _uses(instr):
+    """Slot numbers an instruction reads or writes."""
+    refs = list(instr[2]) + [instr[4]] if instr[4] is not None else list(instr[2])
+    stack = list(instr[3].values()) + [x for x in instr[2] if not isinstance(x, int)]
+    refs = [r for r in refs if isinstance(r, int)]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _Ref):
+            refs.append(v.i)
+        elif isinstance(v, tuple):
+            stack.extend(v)
+    return refs
