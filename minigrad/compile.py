@@ -117,7 +117,7 @@ class _Recorder:
         if region is None:
             owner = _owner(a)
             olo, ohi = _bounds(owner) if owner.flags.owndata else (lo, hi)
-            kind = "made" if maker is not None else "input" if tensor == "input" else "outer"
+            kind = "made" if maker is not None else "input" if isinstance(tensor, str) else "outer"
             region = _Region(kind, olo, ohi, owner if kind != "made" else owner, maker)
             self.regions.append(region)
         s = _Slot(len(self.slots), a, region)
@@ -224,3 +224,103 @@ def _uses(instr):
         elif isinstance(v, tuple):
             stack.extend(v)
     return refs
+
+
+class _Program:
+    """The replay of one recording: a buffer per region, an array view per slot."""
+
+    def __init__(self, rec, inputs, result):
+        bufs = {}
+        for r in rec.regions:
+            if r.kind == "outer":
+                bufs[id(r)] = _flat(r.ref)
+            else:           # inputs and temporaries get buffers the program owns
+                bufs[id(r)] = xp.empty(r.nbytes, xp.uint8)
+        self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
+                                 strides=s.strides) for s in rec.slots]
+        self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
+        self.instrs = rec.instrs
+        self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
+        # tensors from outside the step (parameters) must still hold the arrays replay reads
+        self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]
+
+    def _resolve(self, v):
+        if isinstance(v, _Ref):
+            return self.views[v.i]
+        if isinstance(v, tuple):
+            return tuple(self._resolve(x) for x in v)
+        return v
+
+    def __call__(self, args):
+        if any(t() is not None and t().data is not a for t, a in self.guards):
+            return None         # state replaced from outside: retrace
+        for i, x in zip(self.inputs, args):
+            self.views[i][...] = x.data
+        for kind, fn, ins, params, out in self.instrs:
+            if kind == "prim":
+                arrays = [self.views[i] for i in ins]
+                value = fn().forward(*arrays, **{k: self._resolve(v) for k, v in params.items()})
+            else:
+                value = fn(*[self._resolve(a) for a in ins])
+            if out is not None:
+                self.views[out][...] = value
+        return [Tensor._wrap(self.views[i].copy()) for i in self.result]
+
+
+def _flat(a):
+    """The bytes of an array that owns its memory, as a flat uint8 array."""
+    return a.reshape(-1).view(xp.uint8) if a.flags.c_contiguous else a.view(xp.uint8)
+
+
+def _tensors(result):
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    if not all(isinstance(t, Tensor) for t in items):
+        raise TypeError("mg.compile: the step must return a Tensor or a tuple of Tensors, got "
+                        f"{type(result).__name__}")
+    return items
+
+
+def _record(fn, args):
+    rec = _Recorder()
+    for x in args:
+        rec.slot(x.data, tensor="input")
+    autograd._Mode.trace = rec
+    try:
+        result = fn(*args)
+    finally:
+        autograd._Mode.trace = None
+    for t in _tensors(result):
+        rec.slot(t.data)
+    return rec, result
+
+
+def compile(fn):  # noqa: A001 (the public name, as torch.compile)
+    """Wrap a step `fn(*tensors)`: warm up eagerly, record twice, then replay (module docstring)."""
+    programs, seen, firsts = {}, {}, {}
+
+    @functools.wraps(fn)
+    def step(*args):
+        if not all(isinstance(x, Tensor) for x in args):
+            raise TypeError("mg.compile: the compiled function takes Tensors only")
+        key = tuple((x.shape, x.dtype) for x in args)
+        program = programs.get(key)
+        if program is not None:
+            out = program(args)
+            if out is not None:
+                return out if isinstance(step.result_kind, tuple) else out[0]
+            del programs[key]
+            seen[key] = 1
+        count = seen[key] = seen.get(key, 0) + 1
+        if count == 1:      # warm-up: optimizers create their state on the first step
+            return fn(*args)
+        rec, result = _record(fn, args)
+        if count == 2:
+            firsts[key] = rec
+        else:
+            _check_same(firsts.pop(key), rec)
+            programs[key] = _Program(rec, args, result)
+            step.result_kind = result if isinstance(result, tuple) else None
+        return result
+
+    step.result_kind = None
+    return step
