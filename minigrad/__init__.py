@@ -23,3 +23,4 @@ __all__ = [
     "optim", "data", "viz", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]
+from .compile import CompileError, compile
