@@ -201,8 +201,9 @@ def _check_same(first, second):
         if a1 is not a2 and not (a1.shape == a2.shape and a1.dtype == a2.dtype
                                  and xp.array_equal(a1, a2, equal_nan=True)):
             raise CompileError(f"mg.compile: an array made from NumPy data inside the step (shape "
-                               f"{a2.shape}, used by {user}) differs between calls; pass it to "
-                               "the compiled function as an argument instead")
+                               f"{a2.shape}, used by {user}) differs between calls, as random "
+                               "numbers (dropout's mask) do; pass it to the compiled function "
+                               "as an argument instead")
 
 
 def _equal(a, b):
@@ -257,6 +258,9 @@ class _Program:
         for i, x in zip(self.inputs, args):
             self.views[i][...] = x.data
         for kind, fn, ins, params, out in self.instrs:
+            if kind == "prim" and fn in _UFUNCS and not params and out is not None:
+                _UFUNCS[fn](*[self.views[i] for i in ins], out=self.views[out])
+                continue        # written in place: no temporary
             if kind == "prim":
                 arrays = [self.views[i] for i in ins]
                 value = fn().forward(*arrays, **{k: self._resolve(v) for k, v in params.items()})

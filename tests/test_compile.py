@@ -72,3 +72,82 @@ def test_compiled_step_matches_eager(name):
         np.testing.assert_array_equal(a, b)
     buffers = [b.data.copy() for b in getattr(model, "buffers", lambda: [])()]
     assert all(np.isfinite(b).all() for b in buffers)
+
+
+def _counted(fn):
+    calls = []
+
+    def wrapped(*args):
+        calls.append(args[0].shape)
+        return fn(*args)
+    return wrapped, calls
+
+
+def test_replay_skips_python_and_retraces_on_new_shapes():
+    w = mg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    fn, calls = _counted(lambda x: ((x @ w).exp() * 2 - 1).sum())
+    step = mg.compile(fn)
+    for n in (4, 4, 4, 4, 5, 5, 5, 5):
+        x = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
+        out = step(mg.tensor(x))
+        np.testing.assert_allclose(out.data, (np.exp(x @ w.data) * 2 - 1).sum(), rtol=1e-6)
+    # three eager calls per shape (warm-up and two recordings), then replays
+    assert calls == [(4, 3)] * 3 + [(5, 3)] * 3
+    x64 = mg.tensor(np.ones((4, 3)))
+    step(x64)
+    assert calls[-1] == (4, 3) and len(calls) == 7      # a new dtype retraces too
+
+
+@pytest.mark.parametrize("body, named", [
+    (lambda x: x.sum().item(), "item()"),
+    (lambda x: x * 2 if bool(x.sum() > 0) else x, "bool(tensor)"),
+    (lambda x: mg.tensor(x.numpy() * 2), "numpy()"),
+    (lambda x: F.dropout(x, 0.5, training=True), "dropout"),
+])
+def test_untraceable_steps_are_refused_by_name(body, named):
+    step = mg.compile(body)
+    x = mg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) + 1)
+    step(x)                                     # the warm-up call runs eagerly
+    with pytest.raises(mg.CompileError, match=named.replace("(", r"\(").replace(")", r"\)")):
+        step(x)
+        step(x)
+
+
+def test_step_whose_control_flow_changes_is_refused():
+    state = {"n": 0}
+
+    def body(x):
+        state["n"] += 1
+        return x * 2 if state["n"] % 2 else (x * 2).exp()
+    step = mg.compile(body)
+    x = mg.tensor(np.ones((2, 2), np.float32))
+    step(x)
+    step(x)
+    with pytest.raises(mg.CompileError, match="differ between|operations on its first"):
+        step(x)
+
+
+def test_replay_does_not_grow_memory():
+    _, _, model = _train("mlp", compiled=False, steps=1)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = mg.compile(step)
+    x = mg.tensor(np.random.default_rng(0).standard_normal((8, 784)).astype(np.float32))
+    y = mg.tensor(np.arange(8) % 10)
+    for _ in range(5):
+        step(x, y)
+    tracemalloc.start()
+    step(x, y)
+    before = tracemalloc.take_snapshot()
+    for _ in range(20):
+        step(x, y)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert grown < 64 * 1024, f"replay kept {grown} bytes over 20 steps"
