@@ -3,7 +3,8 @@
 `step = mg.compile(fn)` wraps a function of tensors, typically forward, `loss.backward()` and
 `optimizer.step()`. For each new set of argument shapes and dtypes:
 
-1. The first two calls run `fn` eagerly while a recorder notes every primitive applied (those of
+1. The first call runs `fn` eagerly (optimizers create their state then). The next two run it
+   eagerly while a recorder notes every primitive applied (those of
    the forward pass and those the backward walk runs) and every array computation outside the
    primitives that the engine marks with `autograd.host` (gradient copies, masks, in-place
    updates, the optimizer's update of each parameter). Each array is tracked by the memory it
@@ -12,10 +13,12 @@
 2. The two recordings must agree: the same operations wired the same way, and every array made
    from NumPy data inside the step equal on both calls. Anything else is refused.
 3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
-   each operation writes into a preallocated output (NumPy's `out=`), a temporary's buffer is
-   reused once its last reader has run (liveness analysis, in place where an elementwise kernel
-   allows), and chains of elementwise operations run as one numexpr expression when numexpr is
-   installed. Results are returned as fresh tensors.
+   elementwise primitives write straight into their preallocated outputs (NumPy's `out=`), the
+   other operations compute a fresh array that is copied into theirs, and the optimizer's update
+   functions run again on the live parameters and state (so a changed learning rate counts).
+   Results are returned as fresh tensors. Not done yet: reusing dead temporaries' buffers and
+   fusing elementwise chains (numexpr), so today the replay saves Python overhead (small models)
+   but costs an extra copy per non-elementwise op (large ones).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
@@ -23,21 +26,12 @@ data that differ between calls, and a step that reads a result of its previous c
 
 Size budget: 450 code lines
 """
-import ctypes
 import functools
-import itertools
 import weakref
 
 from . import autograd, ops
-from . import backend as B
 from .backend import ndarray, xp
 from .tensor import Tensor
-
-try:
-    import numexpr
-except ImportError:         # optional: without it each elementwise op is its own NumPy pass
-    numexpr = None
-
 
 class CompileError(RuntimeError):
     """A step that mg.compile cannot record and replay faithfully."""
@@ -47,10 +41,6 @@ _UFUNCS = {ops.Add: xp.add, ops.Sub: xp.subtract, ops.Mul: xp.multiply, ops.Div:
            ops.Neg: xp.negative, ops.Pow: xp.power, ops.Exp: xp.exp, ops.Log: xp.log,
            ops.Sqrt: xp.sqrt, ops.Tanh: xp.tanh, ops.Abs: xp.absolute, ops.Maximum: xp.maximum,
            ops.Minimum: xp.minimum}
-# elementwise ops numexpr can fuse (float32 stays float32; its functions round as NumPy's do)
-_EXPR = {xp.add: "({} + {})", xp.subtract: "({} - {})", xp.multiply: "({} * {})",
-         xp.divide: "({} / {})", xp.negative: "(-{})", xp.exp: "exp({})", xp.log: "log({})",
-         xp.sqrt: "sqrt({})", xp.tanh: "tanh({})"}
 
 
 def _bounds(a):
@@ -277,9 +267,9 @@ def _flat(a):
 
 
 def _tensors(result):
-    items = result if isinstance(result, (tuple, list)) else (result,)
+    items = () if result is None else result if isinstance(result, (tuple, list)) else (result,)
     if not all(isinstance(t, Tensor) for t in items):
-        raise TypeError("mg.compile: the step must return a Tensor or a tuple of Tensors, got "
+        raise TypeError("mg.compile: the step must return None, a Tensor or a tuple of Tensors, got "
                         f"{type(result).__name__}")
     return items
 
@@ -300,7 +290,7 @@ def _record(fn, args):
 
 def compile(fn):  # noqa: A001 (the public name, as torch.compile)
     """Wrap a step `fn(*tensors)`: warm up eagerly, record twice, then replay (module docstring)."""
-    programs, seen, firsts = {}, {}, {}
+    programs, seen, firsts, kinds = {}, {}, {}, {}
 
     @functools.wraps(fn)
     def step(*args):
@@ -311,7 +301,7 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
         if program is not None:
             out = program(args)
             if out is not None:
-                return out if isinstance(step.result_kind, tuple) else out[0]
+                return kinds[key](out)
             del programs[key]
             seen[key] = 1
         count = seen[key] = seen.get(key, 0) + 1
@@ -323,8 +313,8 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
         else:
             _check_same(firsts.pop(key), rec)
             programs[key] = _Program(rec, args, result)
-            step.result_kind = result if isinstance(result, tuple) else None
+            kinds[key] = tuple if isinstance(result, tuple) else (lambda out: None) \
+                if result is None else (lambda out: out[0])
         return result
 
-    step.result_kind = None
     return step
