@@ -233,6 +233,7 @@ class _Program:
         self.instrs = rec.instrs
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
         # tensors from outside the step (parameters) must still hold the arrays replay reads
+        self.slots = rec.slots
         self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]
 
     def _resolve(self, v):
@@ -259,6 +260,19 @@ class _Program:
             if out is not None:
                 self.views[out][...] = value
         return [Tensor._wrap(self.views[i].copy()) for i in self.result]
+
+    def dot(self) -> str:
+        """The program as Graphviz DOT text: one box per operation (blue: written in place with
+        out=), an arrow from the operation that made an array to each one that reads it."""
+        lines = ["digraph program {", '  node [shape=box, style=filled, fontname="Helvetica"];']
+        for j, instr in enumerate(self.instrs):
+            kind, fn, ins, params, out = instr
+            inplace = kind == "prim" and fn in _UFUNCS and not params and out is not None
+            color = "#cfe2f3" if inplace else "#eeeeee" if kind == "prim" else "#fff2cc"
+            lines.append(f'  i{j} [label="{_describe(instr)}", fillcolor="{color}"];')
+            makers = {self.slots[i].region.maker for i in _uses(instr) if i != out}
+            lines += [f"  i{m} -> i{j};" for m in sorted(makers - {None, j})]
+        return "\n".join(lines + ["}"])
 
 
 def _flat(a):
@@ -317,4 +331,5 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
                 if result is None else (lambda out: out[0])
         return result
 
+    step.programs = programs        # {(shapes and dtypes): program}; program.dot() draws one
     return step

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from conftest import require
 import nn
 import nn.functional as F
 
@@ -151,3 +152,16 @@ def test_replay_does_not_grow_memory():
     tracemalloc.stop()
     grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
     assert grown < 64 * 1024, f"replay kept {grown} bytes over 20 steps"
+
+
+def test_program_draws_as_dot():
+    w = mg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    step = mg.compile(lambda x: (x @ w).exp().sum())
+    for _ in range(3):
+        step(mg.tensor(np.ones((4, 3), np.float32)))
+    (program,) = step.programs.values()
+    text = program.dot()
+    assert text.startswith("digraph") and "MatMul" in text and "Exp" in text and "->" in text
+    dot = require("graphviz")
+    svg = dot.Source(text).pipe(format="svg").decode()
+    assert "MatMul" in svg
