@@ -16,7 +16,7 @@ import time
 
 import minigrad as mg
 from minigrad import viz
-from minigrad.data import datasets
+from minigrad.data import DataLoader, datasets
 
 
 def _positive(text):
@@ -60,6 +60,9 @@ def parser(name: str, doc: str, *, epochs: int | None, batch_size: int | None,
     p.add_argument("--quick", action="store_true", help="a reduced smoke run (a few hundred "
                    "images, one epoch) for tests")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--distributed", action="store_true", help="data-parallel training over MPI: "
+                   "launch with mpirun -n N python examples/<script>.py --distributed; each rank "
+                   "takes its share of every batch and rank 0 alone prints and writes files")
     return p
 
 
@@ -78,7 +81,38 @@ def parse(p: argparse.ArgumentParser, argv=None, **quick) -> argparse.Namespace:
         p.error(f"--data {args.data}: no such folder; pass the folder that holds the data set's "
                 "sub-folder (e.g. mnist/), or leave --data out to use $MINIGRAD_DATA or the cache")
     mg.manual_seed(args.seed)
+    if args.distributed:
+        with loading("MPI"):
+            mg.distributed.init()
+        if mg.distributed.rank != 0:
+            args.no_progress, sys.stdout = True, open(os.devnull, "w")
     return args
+
+
+def distribute(args, loader, model):
+    """Under --distributed: rank 0's weights on every rank, and this rank's share of each batch
+    (the loader's batch size is the global one)."""
+    if not args.distributed:
+        return loader
+    mg.distributed.broadcast_parameters(model)
+    world = mg.distributed.world_size
+    if loader is None:
+        return None
+    if loader.batch_size % world:
+        fail(f"--batch-size {loader.batch_size} does not split evenly over {world} ranks")
+    return DataLoader(loader.dataset, loader.batch_size // world, loader.shuffle,
+                      loader.drop_last, loader.seed, loader.transform, world, mg.distributed.rank)
+
+
+def shard(args, array):
+    """Under --distributed: this rank's rows of a full-batch array (every world_size-th one)."""
+    return array[mg.distributed.rank::mg.distributed.world_size] if args.distributed else array
+
+
+def sync(args, model):
+    """Under --distributed: average the gradients over the ranks (call after backward)."""
+    if args.distributed:
+        mg.distributed.average_gradients(model.parameters())
 
 
 def fail(message: str, status: int = 2):
@@ -221,6 +255,8 @@ class Run:
         return time.perf_counter() - self.start
 
     def save_checkpoint(self, model, optimizer=None, **extra):
+        if mg.distributed.rank != 0:        # --distributed: rank 0 alone writes files
+            return
         state = {"model": model.state_dict(), **extra}
         if optimizer is not None:
             state["optimizer"] = optimizer.state_dict()
@@ -229,6 +265,8 @@ class Run:
     def draw_graph(self, loss, **options):
         """Draw the graph that produced `loss` (call before backward, which frees it); `options`
         go to viz.draw (e.g. depth=3 draws modules three levels down as single boxes)."""
+        if mg.distributed.rank != 0:
+            return
         try:
             viz.draw(loss, path=self.path("graph.svg"), **options)
         except (RuntimeError, ImportError) as e:      # no Graphviz: keep the DOT text instead
@@ -240,6 +278,8 @@ class Run:
     def plot_curves(self, log: TrainLog, title: str, metric: str = "test_acc", x: str = "epoch"):
         """Training loss against steps, and train / test accuracy against epochs (or the record
         key `x`), in curves.png."""
+        if mg.distributed.rank != 0:
+            return
         try:
             import matplotlib
             matplotlib.use("Agg")
@@ -274,6 +314,8 @@ class Run:
         print("  minigrad (this run):")
         for label, value in ours:
             print(f"    {label:<{width}}  {value}")
+        if mg.distributed.rank != 0:
+            return
         record = {"example": self.name, "wall_s": round(wall, 1), "args": vars(self.args),
                   **results}
         if log is not None:

@@ -56,7 +56,7 @@ def train(args, data, run=None):
     model = ConvNet()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
-    loader = make_loader(x_train, y_train, args)
+    loader = common.distribute(args, make_loader(x_train, y_train, args), model)
     log = common.TrainLog(every=max(1, len(loader) // 20))
     for epoch in range(1, args.epochs + 1):
         bar = common.progress(loader, args, f"epoch {epoch}/{args.epochs}")
@@ -65,6 +65,7 @@ def train(args, data, run=None):
             loss = loss_fn(logits, y)
             optimizer.zero_grad()
             loss.backward()
+            common.sync(args, model)
             optimizer.step()
             log.update(loss.item(), common.correct(logits, y), len(y))
             if log.step % 20 == 0:

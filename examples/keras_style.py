@@ -1,94 +1,106 @@
-"""The seed CNN (examples/seed_cnn.py) written the Keras way: Sequential + compile + fit.
+"""The seed's Keras script, run by minigrad's Keras namespace (nn.keras) with only its import lines
+changed: the CNN of "Keras for Beginners" trained one image at a time, as in the seed.
 
-A Keras script ports line by line; the one difference is that minigrad's images are channels-first,
-so input_shape is (1, 28, 28) rather than (28, 28, 1). Labels stay class indices ('cross_entropy'
-also takes one-hot rows, like Keras's categorical_crossentropy).
+    from keras.models import Sequential            from nn.keras.models import Sequential
+    from keras.layers import Conv2D, ...           from nn.keras.layers import Conv2D, ...
+    from keras.utils import to_categorical         from nn.keras.utils import to_categorical
+    from keras.optimizers import SGD               from nn.keras.optimizers import SGD
 
-    Keras                                           minigrad
-    Sequential([                                    nn.Sequential([
-      Conv2D(8, 3, input_shape=(28, 28, 1),           nn.Conv2D(8, 3, input_shape=(1, 28, 28),
-             use_bias=False),                                   use_bias=False),
-      MaxPooling2D(pool_size=2),                      nn.MaxPooling2D(pool_size=2),
-      Flatten(),                                      nn.Flatten(),
-      Dense(10, activation='softmax')])               nn.Dense(10, activation="softmax")])
-    model.compile(SGD(learning_rate=0.005),         model.compile("sgd", lr=0.005,
-      loss='categorical_crossentropy',                loss="cross_entropy",
-      metrics=['accuracy'])                           metrics=["accuracy"])
-    model.fit(x, y, batch_size=1, epochs=3,         model.fit(x, y, batch_size=1, epochs=3,
-      validation_data=(x_test, y_test))               validation_data=(x_test, y_test))
+The seed's four `mnist` package calls (mnist.train_images() ...) become
+keras.datasets.mnist.load_data(), which returns the same uint8 arrays. Images are channels_last,
+(N, 28, 28, 1), as in Keras. The flags --epochs, --batch-size and --lr default to the script's
+3, 1 and .005; --train / --test cut the data for a shorter run. The harness adds two arguments to
+the script's fit: verbose (for --no-progress) and distributed (for --distributed under mpirun,
+e.g. mpirun -n 2 python examples/keras_style.py --distributed --batch-size 2).
 
-Published figure: the same model in Keras reaches 97.4% test accuracy on MNIST after 3 epochs.
+Published figure: the same script in Keras reaches 97.4% test accuracy after 3 epochs.
 
   python examples/keras_style.py
-  python examples/keras_style.py --optimizer adam --batch-size 32
+  python examples/keras_style.py --quick
 """
+import os
+
+import numpy as np
 import _common as common
 
-import nn
-from nn.callbacks import Callback, ModelCheckpoint
-
-
-class LossCurve(Callback):
-    """Keep the running training loss every `every` batches, for the curves picture."""
-
-    def __init__(self, log: common.TrainLog):
-        self.log, self.steps = log, 0
-
-    def on_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps % self.log.every == 0:
-            self.log.curve.append((self.steps, logs["loss"]))
+import minigrad as mg
+from nn import keras
+from nn.keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+from nn.keras.models import Sequential
+from nn.keras.optimizers import SGD
+from nn.keras.utils import to_categorical
 
 
 def main(argv=None):
     p = common.parser("keras_style", __doc__, epochs=3, batch_size=1, lr=0.005)
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
-                   help="compile's optimizer (default sgd)")
     args = common.parse(p, argv, limit=300, epochs=2)
-    train_set, test_set = common.mnist(args)
-    common.check_labels(train_set.targets, 10, "MNIST training labels")
-    x_train = common.first(train_set.data, args.train)[:, None].astype("float32") / 255 - 0.5
-    y_train = common.first(train_set.targets, args.train)
-    x_test = common.first(test_set.data, args.test)[:, None].astype("float32") / 255 - 0.5
-    y_test = common.first(test_set.targets, args.test)
-    epochs = common.count(args.epochs, "epoch")
-    print(f"keras_style: {len(x_train)} training / {len(x_test)} test images, "
-          f"{epochs}, batch {args.batch_size}, {args.optimizer} lr {args.lr}, seed {args.seed}")
-
+    if args.data is not None:
+        os.environ["MINIGRAD_DATA"] = common.root(args, "mnist")
+    keras.utils.set_random_seed(args.seed)
     run = common.Run(args, "keras_style")
-    model = nn.Sequential([
-        nn.Conv2D(8, 3, input_shape=(1, 28, 28), use_bias=False),
-        nn.MaxPooling2D(pool_size=2),
-        nn.Flatten(),
-        nn.Dense(10, activation="softmax"),
+    with common.loading("MNIST"):
+        (train_images, train_labels), (test_images, test_labels) = \
+            keras.datasets.mnist.load_data()
+    train_images, train_labels = (common.first(a, args.train) for a in (train_images, train_labels))
+    test_images, test_labels = (common.first(a, args.test) for a in (test_images, test_labels))
+    print(f"keras_style: {len(train_images)} training / {len(test_images)} test images, "
+          f"{common.count(args.epochs, 'epoch')}, batch {args.batch_size}, SGD lr {args.lr}, "
+          f"seed {args.seed}")
+
+    # --- the seed's script from here on (its literals 1, 3 and .005 are the flags' defaults) ---
+    # Normalize the images.
+    train_images = (train_images / 255) - 0.5
+    test_images = (test_images / 255) - 0.5
+
+    # Reshape the images.
+    train_images = np.expand_dims(train_images, axis=3)
+    test_images = np.expand_dims(test_images, axis=3)
+
+    model = Sequential([
+        Conv2D(8, 3, input_shape=(28, 28, 1), use_bias=False),
+        MaxPooling2D(pool_size=2),
+        Flatten(),
+        Dense(10, activation='softmax'),
     ])
-    model.compile(args.optimizer, lr=args.lr, loss="cross_entropy", metrics=["accuracy"])
-    steps = -(-len(x_train) // args.batch_size)
-    log = common.TrainLog(every=max(1, steps // 20))
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(x_test, y_test), seed=args.seed,
-                        verbose=0 if args.no_progress else 1,
-                        callbacks=[ModelCheckpoint(run.path("checkpoint.npz")), LossCurve(log)])
+
+    model.compile(SGD(lr=args.lr), loss='categorical_crossentropy', metrics=['accuracy'])
+
+    history = model.fit(
+        train_images,
+        to_categorical(train_labels),
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_data=(test_images, to_categorical(test_labels)),
+        verbose=0 if args.no_progress else "auto",
+        distributed=args.distributed,
+    )
+    # --- end of the seed's script ---
+
     h = history.history
+    log = common.TrainLog(every=1)
+    steps = -(-len(train_images) // args.batch_size)
     for i in range(len(history.epoch)):
+        log.curve.append(((i + 1) * steps, h["loss"][i]))
         log.epochs.append({"epoch": i + 1, "train_loss": h["loss"][i],
                            "train_acc": h["accuracy"][i], "test_loss": h["val_loss"][i],
                            "test_acc": h["val_accuracy"][i]})
-        print(f"epoch {i + 1}: loss {h['loss'][i]:.4f}, accuracy "
-              f"{common.percent(h['accuracy'][i])}, val_loss {h['val_loss'][i]:.4f}, "
-              f"val_accuracy {common.percent(h['val_accuracy'][i])}")
+        print(common.epoch_line(i + 1, log.epochs[-1]))
     model.summary()
-    history.plot(run.path("history.png"))
-    run.plot_curves(log, "seed CNN, Keras style")
-    try:
-        model.plot(path=run.path("graph.svg"))      # Keras's plot_model: one box per layer
-    except (RuntimeError, ImportError) as e:
-        print(f"note: graph.svg not drawn: {str(e).splitlines()[0]}")
+    run.save_checkpoint(model, model.optimizer)
+    run.plot_curves(log, "seed CNN, Keras script")
+    if mg.distributed.rank == 0:                    # --distributed: rank 0 alone writes files
+        model.save(run.path("model.keras"))
+        history.plot(run.path("history.png"))
+        try:
+            model.plot(path=run.path("graph.svg"))  # Keras's plot_model: one box per layer
+        except (RuntimeError, ImportError) as e:
+            print(f"note: graph.svg not drawn: {str(e).splitlines()[0]}")
     test_acc = h["val_accuracy"][-1]
     run.finish(log,
-               published=[("the same model in Keras, 60000 / 10000 images, 3 epochs", "97.4%")],
-               ours=[(f"{len(x_train)} / {len(x_test)} images, {epochs}, "
-                      f"{args.optimizer}, batch {args.batch_size}", common.percent(test_acc))],
+               published=[("the same script in Keras, 60000 / 10000 images, 3 epochs", "97.4%")],
+               ours=[(f"{len(train_images)} / {len(test_images)} images, "
+                      f"{common.count(args.epochs, 'epoch')}, batch {args.batch_size}",
+                      common.percent(test_acc))],
                test_acc=test_acc, history=h)
 
 

@@ -77,6 +77,7 @@ def main(argv=None):
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
                         seed=args.seed, transform=normalize)
+    loader = common.distribute(args, loader, model)
     total = args.epochs * len(loader)
     warm = warmup_cosine(total, args.warmup) if args.schedule == "cosine" else \
         lambda step: min(1.0, (step + 1) / max(1, round(args.warmup * total)))
@@ -90,6 +91,7 @@ def main(argv=None):
             loss = loss_fn(logits, y)
             optimizer.zero_grad()
             loss.backward()
+            common.sync(args, model)
             optimizer.step()
             scheduler.step()
             log.update(loss.item(), common.correct(logits, y), len(y))

@@ -120,6 +120,7 @@ def main(argv=None):
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
                         seed=args.seed, transform=augment)
+    loader = common.distribute(args, loader, model)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * len(loader))
     loss_fn = nn.CrossEntropyLoss()
     log = common.TrainLog(every=max(1, len(loader) // 20))
@@ -130,6 +131,7 @@ def main(argv=None):
             loss = loss_fn(logits, y)
             optimizer.zero_grad()
             loss.backward()
+            common.sync(args, model)
             optimizer.step()
             scheduler.step()
             log.update(loss.item(), common.correct(logits, y), len(y))

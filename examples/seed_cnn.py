@@ -54,6 +54,7 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
                         seed=args.seed)
+    loader = common.distribute(args, loader, model)
     log = common.TrainLog(every=max(1, len(loader) // 20))
     for epoch in range(1, args.epochs + 1):
         bar = common.progress(loader, args, f"epoch {epoch}/{args.epochs}")
@@ -62,6 +63,7 @@ def main(argv=None):
             loss = loss_fn(logits, y)
             optimizer.zero_grad()
             loss.backward()
+            common.sync(args, model)
             optimizer.step()
             log.update(loss.item(), common.correct(logits, y), len(y))
             if log.step % 100 == 0:

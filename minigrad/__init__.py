@@ -23,4 +23,19 @@ __all__ = [
     "optim", "data", "viz", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]
-from .compile import CompileError, compile
+
+# --- interop: ONNX export and MPI data parallelism (minigrad/onnx.py, minigrad/distributed.py) ----
+from . import distributed, onnx  # noqa: E402
+
+__all__ += ["onnx", "distributed"]
+
+# --- PyTorch's tensor vocabulary (minigrad/tensor_ops.py): Tensor methods and mg.<name> ----------
+from . import tensor_ops  # noqa: E402
+from .tensor_ops import *  # noqa: E402,F401,F403
+
+__all__ += tensor_ops.FUNCTIONS
+
+# --- mg.compile: record a training step once, replay it (minigrad/compile.py) ----------------
+from .compile import CompileError, compile  # noqa: E402
+
+__all__ += ["compile", "CompileError"]

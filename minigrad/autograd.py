@@ -104,6 +104,12 @@ def host(fn, *args):
     return out if _Mode.trace is None else _Mode.trace.host(fn, args, out)
 
 
+def tracing() -> bool:
+    """Whether mg.compile is recording a step (which must then take no shortcut that depends on
+    values)."""
+    return _Mode.trace is not None
+
+
 def untraceable(what: str):
     """Raise while mg.compile traces: `what` reads tensor values into Python."""
     if _Mode.trace is not None:

@@ -86,6 +86,40 @@ def binary(x, other, prim, reverse=False):
     return prim.apply(a, b)
 
 
+def _operands(x, other, reverse, op):
+    """x and `other` lifted and promoted to one dtype, `other` first when `reverse`."""
+    other = other if isinstance(other, Tensor) else lift(other, x, op)
+    a, b = (other, x) if reverse else (x, other)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        raise TypeError(f"{op}: not defined for two bool tensors")
+    return promote(a, b) if a.data.dtype != b.data.dtype else (a, b)
+
+
+def _floor_quotient(a, b, op):
+    """floor(a / b) over arrays, with torch's ZeroDivisionError for integers."""
+    if a.dtype.kind in "iu" and not b.all():
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return xp.floor_divide(a, b)
+
+
+def floor_divide(x, other, reverse=False) -> Tensor:
+    """x // other as in torch: floor(x / other). Piecewise constant, so it carries no gradient."""
+    a, b = _operands(x, other, reverse, "floor_divide")
+    broadcast(a, b, "floor_divide")                 # only for the error naming both shapes
+    return Tensor._wrap(xp.asarray(_floor_quotient(a.data, b.data, "floor_divide")))
+
+
+def remainder(x, other, reverse=False) -> Tensor:
+    """x % other as in torch: the result takes the sign of the divisor (the Remainder primitive)."""
+    a, b = _operands(x, other, reverse, "remainder")
+    if a.dtype.kind in "iu" and not b.data.all():
+        raise ZeroDivisionError("remainder: integer division by zero")
+    a, b = broadcast(a, b, "remainder") if a.data.shape != b.data.shape else (a, b)
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        return ops.Remainder.apply(a, b)
+
+
 def axes(axis, ndim, op):
     """None, an int or a sequence of ints -> a sorted tuple of non-negative axes."""
     if axis is None:
@@ -117,6 +151,19 @@ def var(x, axis, keepdims, correction):
     axis = axes(axis, x.ndim, "var")
     d = x - x.mean(axis, keepdims=True)
     return (d * d).sum(axis, keepdims) / max(math.prod(x.shape[ax] for ax in axis) - correction, 0)
+
+
+@autograd.scope("sigmoid")
+def sigmoid(x):
+    """1 / (1 + exp(-x)) for x >= 0 and e / (1 + e) with e = exp(x) below: exp never overflows, and
+    both tails keep their relative precision, in value and gradient (0.5 + tanh(x / 2) / 2 rounded
+    sigmoid(-40) to 0). The branch is a constant 0/1 mask mixed in arithmetically (a select runs
+    ten times slower), and the sign that makes -|x| comes with it, so the gradient at 0 is the
+    branch's (abs would give 0 there)."""
+    below = (x < 0).astype(x.dtype)
+    e = (x * (below * 2 - 1)).exp()                    # exp(-|x|) in (0, 1]
+    r = 1 / (e + 1)
+    return r * (e * below + (1 - below))               # r above 0, e * r below
 
 
 def _shift(x, axis):
@@ -196,6 +243,24 @@ def sliding_window(x, window_shape, axis, stride, dilation):
             raise ValueError(f"sliding_window: window {k} (dilation {d}, stride {s}) does not fit "
                              f"axis {ax} of shape {x.shape}")
     return ops.Windows.apply(x, axes=axis, size=size, stride=stride, dilation=dilation)
+
+
+def sliding_window_add(x, shape, axis, stride=1, dilation=1):
+    """The adjoint of sliding_window: x shaped like the windows of an input of `shape` over `axis`
+    (window positions there, window offsets appended); each window is added back at its place.
+    Transposed convolution is this applied to a matmul."""
+    axis = tuple(a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis))
+    size = x.shape[len(shape):]
+    stride, dilation = (tuple(v) if isinstance(v, (tuple, list)) else (v,) * len(axis)
+                        for v in (stride, dilation))
+    expected = list(shape)
+    for ax, k, s, d in zip(axis, size, stride, dilation):
+        expected[ax] = (shape[ax] - d * (k - 1) - 1) // s + 1 if shape[ax] >= d * (k - 1) + 1 else 0
+    if len(size) != len(axis) or x.shape[:len(shape)] != tuple(expected) or 0 in expected:
+        raise ValueError(f"sliding_window_add: windows {x.shape} do not fit an input of shape "
+                         f"{tuple(shape)} over axes {axis} (stride {stride}, dilation {dilation})")
+    return ops.WindowsAdd.apply(x, shape=tuple(shape), axes=axis, size=tuple(size), stride=stride,
+                                dilation=dilation)
 
 
 def index_key(key):

@@ -90,8 +90,13 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """The data for NumPy (np.asarray(t, dtype, copy=...)), copied only when asked or needed."""
         autograd.untraceable("numpy.asarray(tensor)")
-        return self.data if dtype is None else self.data.astype(dtype)
+        if copy is False and dtype is not None and xp.dtype(dtype) != self.dtype:
+            raise ValueError(f"__array__: copy=False, but a {self.dtype} tensor must be copied to "
+                             f"become {xp.dtype(dtype)}")
+        out = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return out.copy() if copy and out is self.data else out
 
     def __len__(self):
         if self.ndim == 0:
@@ -110,6 +115,21 @@ class Tensor:
 
     __float__ = lambda self: float(self.item())
     __int__ = lambda self: int(self.item())
+
+    def __index__(self):
+        """An integer one-element tensor as a Python index (lists, range, slices), as in torch."""
+        if self.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError(f"__index__: only integer tensors of one element can be an index; got "
+                            f"shape {self.shape}, dtype {self.dtype}")
+        return int(self.data.item())
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (f"{loss:.4f}"); others as their repr."""
+        return format(self.item() if self.ndim == 0 else repr(self), spec)
+
+    def __round__(self, ndigits=None):
+        """round(t): half to even as torch.round; piecewise constant, so it carries no gradient."""
+        return Tensor._wrap(xp.asarray(xp.round(self.data, ndigits or 0)))
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -133,6 +153,12 @@ class Tensor:
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
     __neg__ = lambda self: ops.Neg.apply(self)
+    __pos__ = lambda self: self
+    __abs__ = lambda self: self.abs()
+    __floordiv__ = lambda self, o: F.floor_divide(self, o)
+    __rfloordiv__ = lambda self, o: F.floor_divide(self, o, True)
+    __mod__ = lambda self, o: F.remainder(self, o)
+    __rmod__ = lambda self, o: F.remainder(self, o, True)
     __matmul__ = lambda self, o: F.matmul(self, o)
     __rmatmul__ = lambda self, o: F.matmul(o, self)
 
@@ -160,11 +186,12 @@ class Tensor:
         return ops.Abs.apply(self)
 
     def relu(self) -> "Tensor":
-        return F.where(self > 0, self, 0.0)
+        """max(0, x) as torch.relu: gradient 0 at 0, nan stays nan."""
+        return ops.Relu.apply(self)
 
     def sigmoid(self) -> "Tensor":
-        """1 / (1 + exp(-x)), written with tanh so it never overflows."""
-        return (self * 0.5).tanh() * 0.5 + 0.5
+        """1 / (1 + exp(-x)), with relative precision in both tails (value and gradient)."""
+        return F.sigmoid(self)
 
     def astype(self, dtype) -> "Tensor":
         """Cast to `dtype`; the gradient is cast back. Integer and bool results carry none."""
@@ -195,52 +222,69 @@ class Tensor:
     __ge__ = lambda self, o: self._compare(o, xp.greater_equal)
     __eq__ = lambda self, o: self._compare(o, xp.equal)
     __ne__ = lambda self, o: self._compare(o, xp.not_equal)
-    __invert__ = lambda self: Tensor._wrap(~self.data)
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"invert (~): only bool and integer tensors, got dtype {self.dtype}")
+        return Tensor._wrap(~self.data)
+
     __and__ = lambda self, o: self._compare(o, xp.logical_and)
     __or__ = lambda self, o: self._compare(o, xp.logical_or)
 
-    def any(self, axis=None) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.any(axis=axis)))
+    # Reductions take torch's dim= and keepdim=, with NumPy's axis= and keepdims= as aliases.
+    def any(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.any(axis=dim, keepdims=keepdim)))
 
-    def all(self, axis=None) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.all(axis=axis)))
+    def all(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.all(axis=dim, keepdims=keepdim)))
 
-    def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.argmax(axis=axis, keepdims=keepdims)))
+    def argmax(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim)))
 
-    def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
+    def argmin(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim)))
 
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Sum.apply(self, axis=F.axes(axis, self.ndim, "sum"), keepdims=keepdims)
+    def sum(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = _alias(dim, keepdim, numpy)
+        return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Maximum over `axis`; tied maxima share the gradient evenly (like torch.amax)."""
-        axis = F.axes(axis, self.ndim, "max")
+    def max(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """Maximum over `dim` (the values, as torch.amax; tensor_ops' sort/topk give indices);
+        tied maxima share the gradient evenly."""
+        dim, keepdims = _alias(dim, keepdim, numpy)
+        axis = F.axes(dim, self.ndim, "max")
         if any(self.shape[ax] == 0 for ax in axis) or (self.size == 0 and not axis):
             raise ValueError(f"max: cannot reduce a zero-size axis (tensor of shape {self.shape})")
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Minimum over `axis`; tied minima share the gradient evenly."""
-        return -((-self).max(axis, keepdims))
+    def min(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """Minimum over `dim`; tied minima share the gradient evenly."""
+        return -((-self).max(dim, keepdim, **numpy))
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return F.mean(self, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        return F.mean(self, *_alias(dim, keepdim, numpy))
 
-    def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """Variance over `axis` with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
-        return F.var(self, axis, keepdims, correction)
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+            **numpy) -> "Tensor":
+        """Variance over `dim` with Bessel's `correction` (default 1 as torch; 0 as numpy.var;
+        unbiased=False is correction 0)."""
+        if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
+            raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (use correction=)")
+        correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
+        return F.var(self, *_alias(dim, keepdim, numpy), correction)
 
-    def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """log(sum(exp(x))) over `axis`, computed stably."""
-        return F.logsumexp(self, axis, keepdims)
+    def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """log(sum(exp(x))) over `dim`, computed stably."""
+        return F.logsumexp(self, *_alias(dim, keepdim, numpy))
 
-    def softmax(self, axis: int = -1) -> "Tensor":
-        return F.softmax(self, axis)
+    def softmax(self, dim: int = -1, **numpy) -> "Tensor":
+        return F.softmax(self, _alias(dim, False, numpy)[0])
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
-        return F.log_softmax(self, axis)
+    def log_softmax(self, dim: int = -1, **numpy) -> "Tensor":
+        return F.log_softmax(self, _alias(dim, False, numpy)[0])
 
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
@@ -256,16 +300,28 @@ class Tensor:
         axis = axis % (self.ndim + 1)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
-    def transpose(self, *axes) -> "Tensor":
-        """Permute axes with NumPy semantics: no argument reverses them all."""
-        return F.transpose(self, F.shape_args(axes))
+    def transpose(self, *dims) -> "Tensor":
+        """torch's transpose(dim0, dim1) swaps two dims; no argument reverses them all and a full
+        permutation permutes (NumPy's transpose, which permute and .T also give)."""
+        if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+            return self.swapaxes(*dims)
+        return F.transpose(self, F.shape_args(dims))
 
-    permute = transpose
+    def permute(self, *dims) -> "Tensor":
+        return F.transpose(self, F.shape_args(dims))
 
     def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+        if not all(-self.ndim <= a < max(self.ndim, 1) for a in (axis1, axis2)):
+            raise ValueError(f"transpose: dims ({axis1}, {axis2}) out of range for shape "
+                             f"{self.shape}")
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return self.transpose(axes)
+        return F.transpose(self, axes)
+
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dims swapped (torch's .mT: a batch of transposed matrices)."""
+        return self.swapaxes(-2, -1)
 
     def expand(self, *shape) -> "Tensor":
         """Broadcast to `shape`, as numpy.broadcast_to (a view; the gradient sums back)."""
@@ -346,6 +402,14 @@ class Tensor:
     __isub__ = lambda self, o: self._augmented(o, Tensor.sub_, Tensor.__sub__)
     __imul__ = lambda self, o: self._augmented(o, Tensor.mul_, Tensor.__mul__)
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
+
+
+def _alias(dim, keepdim, numpy):
+    """torch's (dim, keepdim) from a reduction's arguments, NumPy's axis= and keepdims= allowed."""
+    unknown = set(numpy) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
+    return numpy.get("axis", dim), numpy.get("keepdims", keepdim)
 
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)

@@ -24,3 +24,29 @@ from .model import Model
 
 __all__ += ["Model", "Dense", "Conv2D", "MaxPooling2D", "callbacks", "Callback", "History",
             "ModelCheckpoint", "EarlyStopping", "LearningRateScheduler", "CSVLogger"]
+
+# --- attention, Transformer, normalisation and upsampling layers (nn/transformer.py, layers_ext.py)
+from .layers_ext import (GELU, ConvTranspose2d, GroupNorm, LayerNorm, SiLU, Softplus, Unflatten,
+                         Upsample)
+from .transformer import (MultiheadAttention, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
+
+__all__ += ["LayerNorm", "GroupNorm", "GELU", "SiLU", "Softplus", "Unflatten", "ConvTranspose2d",
+            "Upsample", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+            "TransformerDecoderLayer"]
+
+# --- more activations, losses, distances, unfold/fold, channel dropout, padding (layers_more.py) --
+from .layers_more import (CELU, ELU, SELU, ConstantPad2d, CosineSimilarity, Dropout2d, Fold,
+                          Hardsigmoid, Hardswish, Hardtanh, HuberLoss, KLDivLoss, L1Loss, Mish,
+                          PairwiseDistance, ReflectionPad2d, ReLU6, ReplicationPad2d,
+                          SmoothL1Loss, Unfold, ZeroPad2d)
+
+__all__ += ["ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish",
+            "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineSimilarity",
+            "PairwiseDistance", "Unfold", "Fold", "Dropout2d", "ZeroPad2d", "ConstantPad2d",
+            "ReflectionPad2d", "ReplicationPad2d"]
+
+# --- embeddings and recurrent layers (nn/recurrent.py) ---------------------------------------------
+from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
+
+__all__ += ["Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

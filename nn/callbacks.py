@@ -183,6 +183,8 @@ class ModelCheckpoint(_Monitor):
             self._save(epoch, logs)
 
     def _save(self, epoch, logs):
+        if mg.distributed.rank != 0:        # data-parallel: rank 0 alone writes
+            return
         if not self.save_best_only or self._improved(logs):
             mg.save(self.model.training_state(), self.path.format(epoch=epoch + 1, **(logs or {})))
 

@@ -1,5 +1,6 @@
 """The names compile accepts (Keras's strings for optimizers, losses and metrics), and the pairs of
 a final activation and a loss that fit folds together so that the loss is taken from the logits."""
+import minigrad as mg
 from minigrad import optim
 
 from . import functional as F
@@ -21,21 +22,31 @@ def accuracy(out, y):
     return (pred == true.reshape(pred.shape)).float().mean()
 
 
+def categorical_crossentropy(out, y):
+    """Keras's cross-entropy of probabilities (N, classes), each row renormalised and clipped at
+    1e-7, against one-hot rows or class indices."""
+    return F.cross_entropy(mg.maximum(out, 1e-7).log(), y)     # log_softmax renormalises
+
+
 # name -> (class, Keras's default learning rate)
 OPTIMIZERS = {"sgd": (optim.SGD, 0.01), "adam": (optim.Adam, 1e-3), "adamw": (optim.AdamW, 1e-3),
               "rmsprop": (optim.RMSprop, 1e-3), "adagrad": (optim.Adagrad, 1e-3)}
 LOSSES = {"cross_entropy": F.cross_entropy,           # logits against class indices or one-hot rows
           "binary_cross_entropy": lambda out, y: F.binary_cross_entropy(out, _like(y, out)),
-          "mse": lambda out, y: F.mse_loss(out, _like(y, out))}
+          "mse": lambda out, y: F.mse_loss(out, _like(y, out)),
+          "categorical_crossentropy": categorical_crossentropy,    # Keras's: of probabilities
+          "sparse_categorical_crossentropy": categorical_crossentropy}
+LOSSES["binary_crossentropy"] = LOSSES["binary_cross_entropy"]
 METRICS = {"accuracy": accuracy, "mse": LOSSES["mse"],
            "mae": lambda out, y: (out - _like(y, out)).abs().mean()}
 # (final activation, loss) -> (the activation, the loss computed from the logits instead)
 FUSED = {("softmax", "cross_entropy"): (lambda z: F.softmax(z, 1), F.cross_entropy),
          ("sigmoid", "binary_cross_entropy"): (F.sigmoid, lambda z, y:
                                                F.binary_cross_entropy_with_logits(z, _like(y, z)))}
-_KERAS_NAMES = {"categorical_crossentropy": "cross_entropy", "binary_crossentropy":
-                "binary_cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
-                "mean_squared_error": "mse", "acc": "accuracy"}
+FUSED[("softmax", "categorical_crossentropy")] = FUSED[("softmax", "cross_entropy")]
+FUSED[("softmax", "sparse_categorical_crossentropy")] = FUSED[("softmax", "cross_entropy")]
+FUSED[("sigmoid", "binary_crossentropy")] = FUSED[("sigmoid", "binary_cross_entropy")]
+_KERAS_NAMES = {"mean_squared_error": "mse", "acc": "accuracy"}
 
 
 def lookup(value, table, what):

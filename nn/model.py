@@ -12,6 +12,7 @@ import sys
 import threading
 
 import minigrad as mg
+from minigrad import distributed as dist
 from minigrad.data import DataLoader, TensorDataset
 
 from . import summary as _summary
@@ -50,6 +51,16 @@ def _loader(x, y, batch_size, shuffle, caller):
                          f"{getattr(x, 'shape', type(x).__name__)} and y "
                          f"{getattr(y, 'shape', type(y).__name__)}")
     return DataLoader(TensorDataset(x, y), batch_size, shuffle=shuffle, seed=None if shuffle else 0)
+
+
+def _distribute(loader):
+    """This rank's share of `loader`: batches of batch_size / world_size (minigrad.distributed)."""
+    dist.init()
+    if loader.batch_size % dist.world_size:
+        raise ValueError(f"fit: batch_size {loader.batch_size} does not split evenly over "
+                         f"{dist.world_size} ranks")
+    return DataLoader(loader.dataset, loader.batch_size // dist.world_size, loader.shuffle,
+                      loader.drop_last, loader.seed, loader.transform, dist.world_size, dist.rank)
 
 
 def _fire(callbacks, hook, *args):
@@ -120,7 +131,10 @@ class Model:
             0.001 otherwise); or an optimizer object over all of the model's parameters.
         loss : 'cross_entropy' (logits against class indices or one-hot rows; a final softmax is
             folded in), 'binary_cross_entropy' (probabilities against 0/1 targets; a final sigmoid
-            is folded in), 'mse', or a function loss(output, target) -> 0-d Tensor.
+            is folded in), 'mse', Keras's cross-entropies of probabilities
+            ('categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy';
+            a final softmax or sigmoid is folded in likewise), or a function loss(output, target)
+            -> 0-d Tensor.
         metrics : 'accuracy', 'mse', 'mae' or functions metric(output, target) -> number.
         """
         if isinstance(optimizer, str):
@@ -138,7 +152,8 @@ class Model:
 
     def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
             validation_split: float = 0.0, shuffle: bool = True, callbacks=(), verbose: int = 1,
-            seed: int | None = None, initial_epoch: int = 0, resume_from=None) -> History:
+            seed: int | None = None, initial_epoch: int = 0, resume_from=None,
+            distributed: bool = False) -> History:
         """Train on arrays or Tensors (x, y), or a DataLoader of (x, y) batches (Keras's fit).
 
         `validation_data` (a pair or a DataLoader) or `validation_split` (the last fraction of x,
@@ -146,12 +161,19 @@ class Model:
         generator first (weights of lazy layers, data order, dropout), so a run repeats bit for bit.
         `resume_from` names a ModelCheckpoint file and continues that run exactly where it was
         saved. Ctrl-C stops after the current batch. Returns the History (also `self.history`).
+        `distributed=True` trains data-parallel under mpirun (minigrad.distributed): each rank
+        takes its share of every batch of `batch_size`, gradients are averaged over the ranks,
+        and only rank 0 writes checkpoints and shows progress.
         """
         self._require_compiled("fit")
         if seed is not None:
             mg.manual_seed(seed)
         train, val = self._fit_loaders(x, y, batch_size, shuffle, validation_data, validation_split)
+        if distributed:
+            train, verbose = _distribute(train), verbose if dist.rank == 0 else 0
         self._prepare(train)
+        if distributed:
+            dist.broadcast_parameters(self)
         self.history, run = History(), _Run(train, initial_epoch)
         if resume_from is not None:
             self._restore(mg.load(resume_from), run)
@@ -174,6 +196,8 @@ class Model:
                         loss_value = self._finite(loss, run, epochs)
                         self.optimizer.zero_grad()
                         loss.backward()
+                        if distributed:
+                            dist.average_gradients(self.parameters())
                         self.optimizer.step()
                         logs = run.totals.add(self._metrics(out, y_batch, loss_value), len(x_batch))
                         run.step += 1
@@ -181,7 +205,8 @@ class Model:
                     logs = run.totals.means()
                     if run.step == len(train):          # a whole epoch: the next one is up
                         if val is not None and not self._interrupted:
-                            logs.update(("val_" + k, v) for k, v in self.evaluate(val).items())
+                            val_logs = Model.evaluate(self, val)    # a dict, also for nn.keras
+                            logs.update(("val_" + k, v) for k, v in val_logs.items())
                         run.epoch, run.step, run.totals = epoch + 1, 0, _Totals()
                     _fire(callbacks, "on_epoch_end", epoch, logs)
         except KeyboardInterrupt:

@@ -39,15 +39,21 @@ def _output_shapes(model, x):
     return shapes
 
 
+def _count(m):
+    """Parameters and floating-point buffers (running statistics), as Keras counts a layer."""
+    return sum(t.size for t in (*m.parameters(), *m.buffers()) if t.dtype.kind == "f")
+
+
 def summary(model, input_shape=None, print_fn=print) -> str:
     """The Keras-style table of Model.summary: layer (name and type), output shape and parameter
-    count per top-level layer, then total, trainable and non-trainable counts (frozen parameters
-    and floating-point buffers such as running statistics)."""
+    count (floating-point buffers included, as Keras counts) per top-level layer, then total,
+    trainable and non-trainable counts (frozen parameters and floating-point buffers such as
+    running statistics)."""
     shapes = _output_shapes(model, _dummy(model, input_shape, "summary"))
     head = ("Layer (type)", "Output Shape", "Param #")
     rows = [(f"{name} ({type(m).__name__})",
              str((None, *shapes[name][1:])) if name in shapes else "(not called)",
-             f"{sum(p.size for p in m.parameters()):,}") for name, m in _layers(model)]
+             f"{_count(m):,}") for name, m in _layers(model)]
     trainable = sum(p.size for p in model.parameters() if p.requires_grad)
     frozen = sum(t.size for t in (*model.parameters(), *model.buffers())
                  if not t.requires_grad and t.dtype.kind == "f")
@@ -57,7 +63,8 @@ def summary(model, input_shape=None, print_fn=print) -> str:
     def line(cells):
         return " " + "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
 
-    text = "\n".join([f'Model: "{type(model).__name__}"', "_" * rule, line(head), "=" * rule,
+    title = getattr(model, "name", None) or type(model).__name__
+    text = "\n".join([f'Model: "{title}"', "_" * rule, line(head), "=" * rule,
                       *map(line, rows), "=" * rule, f"Total params: {trainable + frozen:,}",
                       f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}",
                       "_" * rule])

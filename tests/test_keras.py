@@ -156,7 +156,7 @@ def test_summary_totals_equal_the_parameter_sizes_and_count_frozen_state(capsys)
     assert f"Total params: {params + buffers:,}" in text
     row_counts = [int(line.split()[-1].replace(",", "")) for line in text.splitlines()
                   if line.startswith(" ") and not line.startswith(" Layer")]
-    assert sum(row_counts) == params
+    assert row_counts[1] == 24 and sum(row_counts) == params + buffers     # rows count buffers too
 
 
 def test_plot_draws_one_box_per_layer(tmp_path):

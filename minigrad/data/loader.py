@@ -16,6 +16,10 @@ class DataLoader:
     seed : fixes the shuffling. Without it, the seed is drawn from minigrad's generator, so
         `mg.manual_seed` fixes it.
     transform : applied to the first field (the inputs) of every batch, batched where it can be.
+    num_replicas, rank : serve only rank `rank`'s share of each epoch, as PyTorch's
+        DistributedSampler does: the epoch's order, wrapped round to a multiple of num_replicas,
+        dealt out one sample per rank in turn. Batch i of every rank together is then batch i of
+        one loader with batch_size * num_replicas (see minigrad.distributed).
 
     Notes
     -----
@@ -26,7 +30,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, transform=None):
+                 seed: int | None = None, transform=None, num_replicas: int = 1, rank: int = 0):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, xp.integer)) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
@@ -35,17 +39,23 @@ class DataLoader:
         self.dataset, self.batch_size, self.transform = dataset, int(batch_size), transform
         self.shuffle, self.drop_last, self.seed = bool(shuffle), bool(drop_last), int(seed)
         self.epoch, self._batch, self._resume = 0, 0, False
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"DataLoader: rank {rank!r} is not in [0, num_replicas = "
+                             f"{num_replicas!r})")
+        self.num_replicas, self.rank = int(num_replicas), int(rank)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = -(-len(self.dataset) // self.num_replicas)      # this rank's samples
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def order(self, epoch: int):
         """The sample indices of epoch `epoch`, in the order they are served."""
-        n = len(self.dataset)
-        if not self.shuffle:
-            return xp.arange(n)
-        return xp.random.default_rng([self.seed, epoch]).permutation(n)
+        n, replicas = len(self.dataset), self.num_replicas
+        order = xp.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else \
+            xp.arange(n)
+        if replicas == 1:
+            return order
+        return xp.resize(order, -(-n // replicas) * replicas)[self.rank::replicas]
 
     def __iter__(self):
         if self._batch > 0 and not self._resume:    # the previous epoch was started: move on

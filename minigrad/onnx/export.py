@@ -1,0 +1,453 @@
+"""ONNX export: one forward pass, as the engine records it, written as an ONNX model.
+
+`export(model_or_fn, example_inputs, path)` runs the model once in eval mode on the example
+inputs (made to require grad, so that every op is recorded) and walks the graph autodiff would
+walk. Each call of a composite that ONNX has as one operator becomes that operator, found through
+the scope the composite opens (the same scopes the graph pictures draw as boxes): `conv2d` ->
+Conv, `max_pool2d` -> MaxPool, `avg_pool2d` -> AveragePool, `adaptive_avg_pool2d` (to 1x1 or
+whole tiles) -> GlobalAveragePool / AveragePool, `batch_norm` (eval) -> BatchNormalization,
+`linear` on (N, I) -> Gemm, `relu`, `leaky_relu`, `sigmoid`, `tanh`, `softmax`, `log_softmax`.
+Every other op is lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum ->
+ReduceSum ...). Parameters and buffers become initializers named by their module paths
+(`conv1.weight`, `bn.running_mean`).
+
+The batch dimension is dynamic by default: the forward pass is recorded a second time with one
+more sample and other values, and the dimensions that differ between the two recordings become
+"batch" in the model. The second recording also catches a constant computed from the data outside
+a composite that export knows (a mask, a detached maximum), which a model file could not replay:
+that fails with an error naming the primitive, as does a primitive with no ONNX lowering (the
+adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean indexing).
+
+The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
+model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
+
+"""
+import contextlib
+
+from .. import ops
+from ..autograd import enable_grad
+from ..backend import xp
+from ..tensor import Tensor
+from ..viz import _walk
+
+MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError('minigrad.onnx needs the onnx package: pip install "minigrad[onnx]" '
+                          "(or pip install onnx onnxruntime)") from None
+    return onnx
+
+
+def export(model_or_fn, example_inputs, path=None, opset_version: int = 17,
+           dynamic_batch: bool = True):
+    """Write the ONNX model of `model_or_fn` (a Module, run in eval mode, or any function of
+    Tensors) applied to `example_inputs` (a Tensor, an array or a tuple of them) to `path`, and
+    return the `onnx.ModelProto` (checked by `onnx.checker`). Inputs and outputs are named
+    `input`, `output` (`input0`, `input1` ... when there are several)."""
+    onnx = _onnx()
+    if not isinstance(opset_version, int) or opset_version < MIN_OPSET:
+        raise ValueError(f"onnx.export: opset_version must be an int >= {MIN_OPSET}, got "
+                         f"{opset_version!r}")
+    xs = list(example_inputs) if isinstance(example_inputs, (tuple, list)) else [example_inputs]
+    xs = [x.data if isinstance(x, Tensor) else xp.asarray(x) for x in xs]
+    if not xs or any(x.ndim == 0 for x in xs):
+        raise ValueError("onnx.export: example_inputs must be one or more arrays with a batch "
+                         f"axis, got shapes {[x.shape for x in xs]}")
+    more = [xp.resize(x[::-1], (x.shape[0] + dynamic_batch,) + x.shape[1:]) for x in xs]
+    more = [x * 1.5 if x.dtype.kind == "f" else x for x in more]     # other values, same signs
+    with _export_mode(model_or_fn):
+        first, second = _Trace(model_or_fn, xs), _Trace(model_or_fn, more)
+    graph = _Graph(onnx, first, second, opset_version, _names(len(xs), "input"))
+    model = graph.model(_names(len(first.outs), "output"))
+    onnx.checker.check_model(model)
+    if path is not None:
+        onnx.save(model, str(path))
+    return model
+
+
+def _names(n, stem):
+    return [stem] if n == 1 else [f"{stem}{i}" for i in range(n)]
+
+
+@contextlib.contextmanager
+def _export_mode(model):
+    """Eval mode, and float buffers (running statistics) made to require grad so that their uses
+    are recorded too; both undone afterwards."""
+    if not hasattr(model, "named_buffers"):
+        yield
+        return
+    training, buffers = model.training, [t for _, t in model.named_buffers()
+                                         if t.dtype.kind == "f" and not t.requires_grad]
+    model.eval()
+    for t in buffers:
+        t.requires_grad = True
+    try:
+        yield
+    finally:
+        for t in buffers:
+            t.requires_grad = False
+        model.train(training)
+
+
+class _Trace:
+    """One recorded forward pass: its inputs, outputs and ops (in order), and the units they are
+    emitted as: ("node", composite rule result, ops) or ("op", op)."""
+
+    def __init__(self, fn, arrays):
+        self.inputs = [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+        with enable_grad():
+            out = fn(*self.inputs)
+        self.outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        self.input_ids = {id(t) for t in self.inputs}
+        for i, t in enumerate(self.outs):
+            if not isinstance(t, Tensor) or t._ctx is None and id(t) not in self.input_ids:
+                raise TypeError(f"onnx.export: output {i} is not a Tensor computed from the "
+                                "inputs by recorded ops (argmax, comparisons and no_grad are "
+                                "not recorded)")
+        self.ops, self.made = _walk(self.outs)
+        groups = {}
+        for op in self.ops:
+            key = _composite(op)
+            if key is not None:
+                groups.setdefault(key, []).append(op)
+        rules = {key: self._rule(key[-1][1], members) for key, members in groups.items()}
+        self.units, done = [], set()
+        for op in self.ops:
+            key = _composite(op)
+            if key is None or rules[key] is None:
+                self.units.append(("op", op))
+            elif op is groups[key][-1] and key not in done:
+                done.add(key)
+                self.units.append(("node", rules[key], groups[key]))
+
+    def _rule(self, name, members):
+        """The ONNX node (op type, input tensors, attributes) for one composite call, or None to
+        lower its primitives instead."""
+        inside = {id(op) for op in members}
+        outer = {}
+        for op in members:
+            for x in op.inputs:
+                if x._ctx is None or id(x._ctx) not in inside:
+                    outer[id(x)] = x
+        values = [x for x in outer.values() if x._ctx is not None or id(x) in self.input_ids]
+        leaves = [x for x in outer.values() if x._ctx is None and id(x) not in self.input_ids
+                  and (x.ndim > 0 or x.name)]     # not the scalars a composite writes (eps)
+        made = [self.made[id(op)] for op in members]
+        users = {id(x) for op in self.ops if id(op) not in inside for x in op.inputs}
+        leaving = [t for t in made if id(t) in users or any(t is o for o in self.outs)]
+        if len(values) != 1 or len(leaving) != 1 or leaving[0] is not made[-1]:
+            return None
+        node = _RULES[name](members, values[0], leaves, made[-1], self.made)
+        return None if node is None else (node[0], [values[0], *node[1]], node[2])
+
+
+def _composite(op):
+    """The scope of the outermost composite call around `op` that has an ONNX operator."""
+    scope = getattr(op, "scope", ())
+    for i, (kind, name, _) in enumerate(scope):
+        if kind == "op" and name in _RULES:
+            return scope[:i + 1]
+    return None
+
+
+def _compact(array):
+    """A broadcast view (stride 0) back at size 1 along its repeated axes."""
+    return array[tuple(slice(0, 1) if s == 0 and n > 1 else slice(None)
+                       for s, n in zip(array.strides, array.shape))]
+
+
+def _find(members, cls):
+    return next((op for op in members if type(op) is cls), None)
+
+
+def _pads(op, made):
+    """A Pad op's (before, after) widths of the last two axes, as ONNX's [top, left, bottom,
+    right]; zeros without a Pad."""
+    if op is None:
+        return [0, 0, 0, 0]
+    lo = [s.start for s in op.inner[-2:]]
+    hi = [n - s.stop for s, n in zip(op.inner[-2:], made[id(op)].shape[-2:])]
+    return lo + hi
+
+
+def _conv(members, x, leaves, out, made):
+    if not leaves or leaves[0].ndim != 4 or len(leaves) > 2:
+        return None
+    w, win, pad = leaves[0], _find(members, ops.Windows), _find(members, ops.Pad)
+    params = win.params if win else dict(stride=(1, 1), dilation=(1, 1))
+    return "Conv", leaves, dict(kernel_shape=w.shape[2:], strides=params["stride"],
+                                pads=_pads(pad, made), dilations=params["dilation"],
+                                group=x.shape[1] // w.shape[1])
+
+
+def _window_attrs(members, made):
+    """kernel_shape, strides and pads of a pooling composite: from its Windows op, or from the
+    reshape that cuts tiling windows ((N, C, OH, KH, OW, KW))."""
+    win, pad = _find(members, ops.Windows), _find(members, ops.Pad)
+    if win is not None:
+        p = win.params
+        attrs = dict(kernel_shape=p["size"], strides=p["stride"], dilations=p["dilation"])
+    else:
+        tiles = next((op for op in members if type(op) is ops.Reshape and made[id(op)].ndim == 6),
+                     None)
+        if tiles is None:
+            return None
+        kernel = made[id(tiles)].shape[3], made[id(tiles)].shape[5]
+        attrs = dict(kernel_shape=kernel, strides=kernel, dilations=(1, 1))
+    attrs["pads"] = _pads(pad, made)
+    return attrs
+
+
+def _max_pool(members, x, leaves, out, made):
+    attrs = _window_attrs(members, made)
+    return None if attrs is None or leaves else ("MaxPool", [], attrs)
+
+
+def _avg_pool(members, x, leaves, out, made):
+    attrs = _window_attrs(members, made)
+    if attrs is None or attrs.pop("dilations") != (1, 1) or len(leaves) > 1:
+        return None
+    attrs["count_include_pad"] = int(any(attrs["pads"]) and not leaves)
+    return "AveragePool", [], attrs
+
+
+def _adaptive_avg_pool(members, x, leaves, out, made):
+    if out.shape[2:] == (1, 1) and not leaves:
+        return "GlobalAveragePool", [], {}
+    return _avg_pool(members, x, leaves, out, made)
+
+
+def _batch_norm(members, x, leaves, out, made):
+    eps = [c for op in members if type(op) is ops.Add for c in op.inputs if c.ndim == 0]
+    if len(leaves) not in (2, 4) or len(eps) != 1 or any(t.shape != (x.shape[1],) for t in leaves):
+        return None
+    mean, var = leaves[:2]
+    scale, bias = leaves[2:] or (Tensor(xp.ones_like(mean.data)), Tensor(xp.zeros_like(mean.data)))
+    return "BatchNormalization", [scale, bias, mean, var], dict(epsilon=float(eps[0].item()))
+
+
+def _linear(members, x, leaves, out, made):
+    fits = x.ndim == 2 and 1 <= len(leaves) <= 2 and leaves[0].ndim == 2
+    return ("Gemm", leaves, dict(transB=1)) if fits else None
+
+
+def _leaky_relu(members, x, leaves, out, made):
+    negative = x.data <= 0
+    if not negative.any():
+        raise ValueError("onnx.export: leaky_relu's slope can only be read where the example "
+                         "input is negative; pass example inputs with negative values")
+    slope = next(c for op in members for c in op.inputs if c._ctx is None and c is not x)
+    return "LeakyRelu", [], dict(alpha=float(xp.broadcast_to(slope.data, x.shape)[negative][0]))
+
+
+def _softmax(kind):
+    def rule(members, x, leaves, out, made):
+        total = _find(members, ops.Sum)
+        kept = [i for i, n in enumerate(total.shape_kept) if n == 1]
+        axis = next((i for i in kept if total.shape_in[i] != 1), kept[0])
+        return kind, [], dict(axis=axis)
+    return rule
+
+
+def _plain(kind):
+    return lambda members, x, leaves, out, made: (kind, [], {})
+
+
+_RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
+          "adaptive_avg_pool2d": _adaptive_avg_pool, "batch_norm": _batch_norm,
+          "linear": _linear, "relu": _plain("Relu"), "leaky_relu": _leaky_relu,
+          "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "erf": _plain("Erf"), "softmax": _softmax("Softmax"),
+          "log_softmax": _softmax("LogSoftmax")}
+_BROADCASTING = {"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "MatMul", "Where"}
+_SAME = {"Maximum": "Max", "Minimum": "Min", **{name: name for name in (
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "Relu", "MatMul")}}
+
+
+class _Graph:
+    """The ONNX graph of trace `first`, with `second` (one more sample, other values) telling
+    which dimensions follow the batch and which constants follow the data."""
+
+    def __init__(self, onnx, first, second, opset, input_names):
+        self.onnx, self.helper, self.opset = onnx, onnx.helper, opset
+        self.first, self.second, self.input_names = first, second, input_names
+        self.nodes, self.initializers, self.names, self.used = [], [], {}, set(input_names)
+        self.batches = first.inputs[0].shape[0], second.inputs[0].shape[0]
+        for t, name in zip(first.inputs, input_names):
+            self.names[id(t)] = name
+        if len(first.units) != len(second.units) or any(
+                a[0] != b[0] or type(a[-1]) is not type(b[-1])
+                for a, b in zip(first.units, second.units)):
+            raise ValueError("onnx.export: the recorded graph changes with the batch size or the "
+                             "input values (data-dependent control flow); it has no ONNX export")
+        for a, b in zip(first.units, second.units):
+            if a[0] == "node":
+                rule, out = a[1], first.made[id(a[2][-1])]
+                inputs = [self.name(t) for t in rule[1]]
+                self.names[id(out)] = self.node(rule[0], inputs, **rule[2])
+            else:
+                self._lower(a[1], b[1])
+
+    def fresh(self, stem):
+        name = f"{stem}_{len(self.used)}" if stem in self.used else stem    # a new number each
+        self.used.add(name)
+        return name
+
+    def const(self, array, stem="const"):
+        name = self.fresh(stem)
+        self.initializers.append(self.onnx.numpy_helper.from_array(xp.asarray(array), name))
+        return name
+
+    def name(self, t):
+        """The ONNX name of tensor `t`; a leaf seen for the first time becomes an initializer."""
+        if id(t) not in self.names:
+            assert t._ctx is None, "onnx.export: an op's output was used before it was made"
+            self.names[id(t)] = self.const(t.data, t.name or "const")
+        return self.names[id(t)]
+
+    def node(self, kind, inputs, **attrs):
+        out = self.fresh(f"{kind.lower()}_out")
+        self.nodes.append(self.helper.make_node(kind, inputs, [out], **attrs))
+        return out
+
+    def shape(self, op, op2):
+        """The output shape of `op` as a constant for Reshape: a dimension that follows the batch
+        copies the input's (0) where it can, else is inferred (-1)."""
+        s1, s2 = self.first.made[id(op)].shape, self.second.made[id(op2)].shape
+        in1, in2 = op.inputs[0].shape, op2.inputs[0].shape
+        dims = [n if n == m else 0 if i < len(in1) and (in1[i], in2[i]) == (n, m) else -1
+                for i, (n, m) in enumerate(zip(s1, s2))]
+        if dims.count(-1) > 1:
+            raise ValueError(f"onnx.export: {type(op).__name__} to {s1} mixes the batch into "
+                             "several dimensions; export with dynamic_batch=False")
+        return self.const(xp.asarray(dims, dtype=xp.int64), "shape")
+
+    def batch_shape(self, op, op2):
+        """The output shape of `op` as a tensor, with the batch size read from the first input."""
+        s1, s2 = self.first.made[id(op)].shape, self.second.made[id(op2)].shape
+        if s1 == s2:
+            return self.const(xp.asarray(s1, dtype=xp.int64), "shape")
+        if any(n != m and (n, m) != self.batches for n, m in zip(s1, s2)):
+            raise ValueError(f"onnx.export: {type(op).__name__} to {s1} depends on the batch "
+                             "size in a way export cannot follow; use dynamic_batch=False")
+        if "batch" not in self.names:
+            size = self.node("Shape", [self.names[id(self.first.inputs[0])]])
+            self.names["batch"] = self.node("Gather", [size, self.const(xp.zeros(1, xp.int64))])
+        parts = [self.names["batch"] if n != m else self.const(xp.asarray([n], xp.int64), "dim")
+                 for n, m in zip(s1, s2)]
+        return self.node("Concat", parts, axis=0)
+
+    def _check_constants(self, op, op2):
+        """Refuse a constant operand that differs between the two recordings."""
+        pairs = []
+        for a, b in zip(op.inputs, op2.inputs):
+            if a._ctx is None and id(a) not in self.first.input_ids and not a.requires_grad:
+                pairs.append((_compact(a.data), _compact(b.data)))
+                if id(a) not in self.names and type(op).__name__ in _BROADCASTING:
+                    self.names[id(a)] = self.const(pairs[-1][0])    # ONNX broadcasts it back
+        if type(op) is ops.Where:
+            pairs.append((_compact(op.cond), _compact(op2.cond)))
+        if type(op) is ops.Index:       # index arrays (argmax, masks) computed from the data
+            pairs += [(a, b) for a, b in zip(op.key, op2.key) if isinstance(a, xp.ndarray)]
+        for a, b in pairs:
+            if a.shape != b.shape or not xp.array_equal(a, b):
+                scope = "/".join(name for _, name, _ in getattr(op, "scope", ())) or "top level"
+                raise ValueError(f"onnx.export: {type(op).__name__} (in {scope}) uses a constant "
+                                 f"of shape {a.shape} computed from the input data; ONNX cannot "
+                                 "replay it. Compute it inside a composite export knows "
+                                 f"({', '.join(_RULES)}) or from tensors that require grad")
+
+    def _lower(self, op, op2):
+        """Emit one primitive (`op2`: the same op in the second recording)."""
+        kind, out = type(op).__name__, self.first.made[id(op)]
+        self._check_constants(op, op2)
+        x = [self.name(t) for t in op.inputs]
+        if kind in _SAME:
+            y = self.node(_SAME[kind], x)
+        elif kind == "Permute":
+            y = self.node("Transpose", x, perm=list(op.axes))
+        elif kind == "Reshape":
+            y = self.node("Reshape", [x[0], self.shape(op, op2)])
+        elif kind == "Expand":
+            y = self.node("Expand", [x[0], self.batch_shape(op, op2)])
+        elif kind == "Cast":
+            y = self.node("Cast", x, to=self.helper.np_dtype_to_tensor_dtype(out.dtype))
+        elif kind == "Where":
+            y = self.node("Where", [self.const(_compact(op.cond), "cond"), *x])
+        elif kind == "Concat":
+            y = self.node("Concat", x, axis=op.axis)
+        elif kind in ("Sum", "Max"):
+            axes = op.axis if kind == "Max" else [i for i, n in enumerate(op.shape_kept) if n == 1]
+            axes = self.const(xp.asarray(axes, dtype=xp.int64), "axes")
+            if kind == "Sum" or self.opset >= 18:
+                y = self.node(f"Reduce{kind}", [x[0], axes], keepdims=1)
+            else:
+                y = self.node("ReduceMax", x, axes=list(op.axis), keepdims=1)
+            if out.ndim != op.inputs[0].ndim:
+                y = self.node("Reshape", [y, self.shape(op, op2)])
+        elif kind == "Pad":
+            y = self._pad(op, x[0], out)
+        elif kind == "Index":
+            y = self._index(op, x[0], self.shape(op, op2))
+        else:
+            raise NotImplementedError(f"onnx.export: the primitive {kind} has no ONNX lowering"
+                                      + (" outside conv2d and the pooling composites"
+                                         if kind == "Windows" else ""))
+        self.names[id(out)] = y
+
+    def _pad(self, op, x, out):
+        lo = [s.start for s in op.inner]
+        hi = [n - s.stop for s, n in zip(op.inner, out.shape)]
+        value = out.data.flat[0 if any(lo) else -1]     # the first or the last one is padding
+        return self.node("Pad", [x, self.const(xp.asarray(lo + hi, dtype=xp.int64), "pads"),
+                                 self.const(value, "pad_value")])
+
+    def _index(self, op, x, shape):
+        """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
+        among whole slices as a Gather."""
+        key, shape_in = list(op.key), op.inputs[0].shape
+        if any(k is Ellipsis for k in key):
+            i = next(i for i, k in enumerate(key) if k is Ellipsis)
+            key[i:i + 1] = [slice(None)] * (len(shape_in) + 1 + sum(k is None for k in key)
+                                            - len(key))
+        keys = [k for k in key if k is not None]
+        arrays = [i for i, k in enumerate(keys) if isinstance(k, xp.ndarray)]
+        if arrays:
+            i = arrays[0]
+            if keys[i].dtype.kind not in "iu" or len(keys) < len(key) or any(
+                    k != slice(None) for j, k in enumerate(keys) if j != i):
+                raise NotImplementedError("onnx.export: the primitive Index with a boolean key, "
+                                          "or an array key beside others, has no ONNX lowering")
+            return self.node("Gather", [x, self.const(keys[i], "indices")], axis=i)
+        rows = []      # (start, stop, axis, step) of the axes that are not taken whole
+        for axis, k in enumerate(keys):
+            k = slice(k, k + 1 if k != -1 else None) if isinstance(k, (int, xp.integer)) else k
+            start, stop, step = k.indices(shape_in[axis])
+            if (start, stop, step) != (0, shape_in[axis], 1):
+                rows.append((start, -shape_in[axis] - 1 if step < 0 and stop < 0 else stop,
+                             axis, step))
+        if rows:
+            x = self.node("Slice", [x, *(self.const(xp.asarray(v, dtype=xp.int64), "slice")
+                                         for v in zip(*rows))])
+        return self.node("Reshape", [x, shape])
+
+    def _value_info(self, name, t, t2):
+        dims = ["batch" if n != m else n for n, m in zip(t.shape, t2.shape)]
+        kind = self.helper.np_dtype_to_tensor_dtype(t.dtype)
+        return self.helper.make_tensor_value_info(name, kind, dims)
+
+    def model(self, output_names):
+        outputs = []
+        for name, t, t2 in zip(output_names, self.first.outs, self.second.outs):
+            self.nodes.append(self.helper.make_node("Identity", [self.name(t)], [name]))
+            outputs.append(self._value_info(name, t, t2))
+        inputs = [self._value_info(name, t, t2) for name, t, t2 in
+                  zip(self.input_names, self.first.inputs, self.second.inputs)]
+        graph = self.helper.make_graph(self.nodes, "minigrad", inputs, outputs, self.initializers)
+        model = self.helper.make_model(graph, producer_name="minigrad", opset_imports=[
+            self.helper.make_opsetid("", self.opset)])
+        model.ir_version = min(model.ir_version, 10)    # what ONNX Runtime 1.20 and later read
+        return model

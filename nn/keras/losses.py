@@ -1,0 +1,69 @@
+"""keras.losses: Keras's loss classes and names, mapped onto the losses fit knows (nn/metrics.py).
+
+A loss object is called Keras's way, loss(y_true, y_pred) -> 0-d Tensor. With from_logits=False
+the prediction is a probability; a model ending in a softmax (sigmoid) trained with it has the
+loss taken from the logits instead, for stability.
+"""
+from .. import functional as F
+from ..metrics import LOSSES, METRICS, _like
+from .layers import Configurable, as_tensor
+
+
+class Loss(Configurable):
+    """`key` is what fit uses: a name in nn/metrics.py's LOSSES or a function(output, target)."""
+
+    def __init__(self, from_logits=False, name=None):
+        self.from_logits, self.name = from_logits, name
+
+    def __call__(self, y_true, y_pred):
+        fn = LOSSES[self.key] if isinstance(self.key, str) else self.key
+        return fn(as_tensor(y_pred), as_tensor(y_true))
+
+
+class CategoricalCrossentropy(Loss):
+    """Against one-hot rows."""
+
+    key = property(lambda self: "cross_entropy" if self.from_logits else
+                   "categorical_crossentropy")
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Against integer class indices."""
+
+    key = property(lambda self: "cross_entropy" if self.from_logits else
+                   "sparse_categorical_crossentropy")
+
+
+class BinaryCrossentropy(Loss):
+    key = property(lambda self: (lambda out, y: F.binary_cross_entropy_with_logits(
+        out, _like(y, out))) if self.from_logits else "binary_crossentropy")
+
+
+class MeanSquaredError(Loss):
+    key = "mse"
+
+
+class MeanAbsoluteError(Loss):
+    key = staticmethod(METRICS["mae"])
+
+
+_NAMES = {"categorical_crossentropy": CategoricalCrossentropy, "binary_crossentropy":
+          BinaryCrossentropy, "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+          "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+          "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError}
+
+
+def get(identifier):
+    """What Model.compile hands to fit: a name from nn/metrics.py's LOSSES or a function
+    (output, target); a function of Keras's (y_true, y_pred) is turned around."""
+    if isinstance(identifier, str):
+        if identifier not in _NAMES:
+            raise ValueError(f"compile: unknown loss {identifier!r}; expected one of "
+                             f"{', '.join(map(repr, _NAMES))} or a function(y_true, y_pred)")
+        identifier = _NAMES[identifier]()
+    if isinstance(identifier, Loss):
+        return identifier.key
+    if not callable(identifier):
+        raise TypeError(f"compile: loss must be a name, a keras.losses object or a function, got "
+                        f"{type(identifier).__name__}")
+    return lambda out, y: identifier(y, out)

@@ -1,0 +1,166 @@
+"""PyTorch-style layers for normalisation, smooth activations and upsampling, each handing its
+work to one functional op; parameter names and layouts are PyTorch's, so a torch state_dict loads.
+
+Size budget: 130 code lines
+"""
+import math
+
+import minigrad as mg
+
+from . import functional as F
+from .layers import _WeightBias, _check_input, _int, _pair
+from .module import Module, Parameter
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing dims `normalized_shape`, then weight * x + bias (each of that
+    shape, ones and zeros at first), as torch.nn.LayerNorm."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        self.weight = Parameter(mg.ones(shape)) if elementwise_affine else None
+        self.bias = Parameter(mg.zeros(shape)) if elementwise_affine and bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, " \
+               f"elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Normalise (N, C, ...) in num_groups groups of channels, then a per-channel affine map."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True):
+        super().__init__()
+        if _int(num_channels, "num_channels", "GroupNorm", 1) % _int(num_groups, "num_groups",
+                                                                     "GroupNorm", 1):
+            raise ValueError(f"GroupNorm: num_channels={num_channels} is not divisible by "
+                             f"num_groups={num_groups}")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.weight = Parameter(mg.ones(num_channels)) if affine else None
+        self.bias = Parameter(mg.zeros(num_channels)) if affine else None
+
+    def forward(self, x):
+        C = self.num_channels
+        _check_input(self, x, x.ndim >= 2 and x.shape[1] == C, f"(N, {C}, ...) (num_channels={C})")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}"
+
+
+class GELU(Module):
+    """x * Phi(x); approximate='tanh' for the tanh form."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold, as torch.nn.Softplus;
+    written as max(z, 0) + log(1 + exp(-|z|)) (z = beta x) so that no exp overflows."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    @mg.scope("softplus")
+    def forward(self, x):
+        z = x * self.beta
+        soft = (z.maximum(0.0) + ((-z.abs()).exp() + 1).log()) * (1 / self.beta)
+        return mg.where(z.detach() > self.threshold, x, soft)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size`, e.g. (N, 784) -> (N, 1, 28, 28)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        d, size = self.dim % max(x.ndim, 1), self.unflattened_size
+        known = math.prod(n for n in size if n != -1)
+        _check_input(self, x, -x.ndim <= self.dim < x.ndim and known and
+                     (x.shape[d] == known or (-1 in size and x.shape[d] % known == 0)),
+                     f"dim {self.dim} of a size that splits into {size}")
+        return x.reshape(x.shape[:d] + size + x.shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class ConvTranspose2d(_WeightBias):
+    """The adjoint of Conv2d (its input gradient), weight laid out (in, out / groups, KH, KW) as in
+    torch.nn.ConvTranspose2d; output_padding adds rows and columns at the bottom and right."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1):
+        super().__init__()
+        groups = _int(groups, "groups", "ConvTranspose2d", 1)
+        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if _int(n, what, "ConvTranspose2d", 1) % groups:
+                raise ValueError(f"ConvTranspose2d: {what}={n} is not divisible by "
+                                 f"groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", "ConvTranspose2d", 1)
+        self.stride = _pair(stride, "stride", "ConvTranspose2d", 1)
+        self.padding = _pair(padding, "padding", "ConvTranspose2d", 0)
+        self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d", 0)
+        self.dilation = _pair(dilation, "dilation", "ConvTranspose2d", 1)
+        self.weight = Parameter(mg.zeros(in_channels, out_channels // groups, *self.kernel_size))
+        self.bias = Parameter(mg.zeros(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def forward(self, x):
+        C = self.in_channels
+        _check_input(self, x, x.ndim == 4 and x.shape[1] == C, f"(N, {C}, H, W) (in_channels={C})")
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self):
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+               f"stride={self.stride}, padding={self.padding}"
+
+
+class Upsample(Module):
+    """F.interpolate as a layer: to `size`, or by `scale_factor`, mode 'nearest' or 'bilinear'."""
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+                 align_corners: bool | None = None):
+        super().__init__()
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x):
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self):
+        what = f"size={self.size}" if self.size is not None else \
+            f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"

@@ -1,0 +1,313 @@
+"""Embeddings and recurrent layers (RNN, LSTM, GRU and their cells) as composites of Tensor ops,
+with PyTorch's arguments, parameter names, gate order and layout, so a torch state_dict loads.
+
+Nothing here has a backward pass: backprop through time is the engine walking the unrolled loop
+(its walk is iterative, so a long sequence meets no recursion limit). Each layer computes the
+input projection of all time steps in one matmul; only the hidden-to-hidden product runs per step.
+Gate order: LSTM (input, forget, cell, output), GRU (reset, update, new), as in torch.
+
+Size budget: 260 code lines
+"""
+import math
+
+import minigrad as mg
+from minigrad import Tensor
+
+from . import functional as F
+from . import init
+from .conv import _check_tensor
+from .layers import _int
+from .module import Module, Parameter
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+@mg.scope("embedding")
+def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of weight (num_embeddings, D) picked by integer input of any shape -> input.shape + (D,).
+    Entries equal to padding_idx pick their row as a constant, so that row gets no gradient."""
+    _check_tensor(weight, "weight", "embedding", 2, "(num_embeddings, embedding_dim)")
+    idx = input if isinstance(input, Tensor) else mg.tensor(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: input must hold integers, got {idx.dtype} (shape "
+                        f"{idx.shape})")
+    V = weight.shape[0]
+    if idx.size:
+        low, high = idx.min().item(), idx.max().item()
+        if low < -V or high >= V:
+            raise IndexError(f"embedding: indices from {low} to {high} are out of range for a "
+                             f"weight of shape {weight.shape}")
+    out = weight[idx]
+    if padding_idx is None:
+        return out
+    pad = (idx == padding_idx % V).unsqueeze(-1)
+    return mg.where(pad, weight.detach()[idx], out)
+
+
+class Embedding(Module):
+    """A lookup table (num_embeddings, embedding_dim) drawn from N(0, 1), as torch.nn.Embedding;
+    the row padding_idx starts at zero and gets no gradient."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 _weight: Tensor | None = None):
+        super().__init__()
+        self.num_embeddings = _int(num_embeddings, "num_embeddings", "Embedding", 1)
+        self.embedding_dim = _int(embedding_dim, "embedding_dim", "Embedding", 0)
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx must lie in [-{num_embeddings}, "
+                             f"{num_embeddings}), got {padding_idx}")
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        if _weight is not None:
+            self.weight = Parameter(mg.tensor(_weight.detach()))       # a copy
+            return
+        self.weight = Parameter(mg.zeros(num_embeddings, embedding_dim))
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            pad = (mg.arange(num_embeddings) == self.padding_idx).unsqueeze(-1)
+            with mg.no_grad():
+                self.weight.copy_(mg.where(pad, 0.0, self.weight))
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None) -> "Embedding":
+        """An Embedding holding a copy of embeddings (V, D); freeze=True keeps it out of training."""
+        _check_tensor(embeddings, "embeddings", "Embedding.from_pretrained", 2, "(V, D)")
+        m = cls(*embeddings.shape, padding_idx=padding_idx, _weight=embeddings)
+        m.weight.requires_grad = not freeze
+        return m
+
+    def forward(self, input):
+        return embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+def _step(mode, gi, state, w_hh, b_hh):
+    """One time step: gi (N, G*H) is the input's projection, state (h,) or (h, c) -> new state."""
+    h = state[0]
+    gh = h @ w_hh.T
+    gh = gh if b_hh is None else gh + b_hh
+    H = h.shape[-1]
+    if mode == "RNN_TANH":
+        return ((gi + gh).tanh(),)
+    if mode == "RNN_RELU":
+        return ((gi + gh).relu(),)
+    if mode == "LSTM":
+        with mg.scope("lstm_cell"):
+            g = gi + gh
+            i, f = g[:, :H].sigmoid(), g[:, H:2 * H].sigmoid()
+            c = f * state[1] + i * g[:, 2 * H:3 * H].tanh()
+            return g[:, 3 * H:].sigmoid() * c.tanh(), c
+    with mg.scope("gru_cell"):
+        r = (gi[:, :H] + gh[:, :H]).sigmoid()
+        z = (gi[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+        n = (gi[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
+        return ((1 - z) * n + z * h,)
+
+
+def _run_direction(mode, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """x (T, N, I), state of (N, H) tensors -> outputs (T, N, H) and the final state."""
+    T, N, _ = x.shape
+    gi = F.linear(x.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)    # every step at once
+    outputs = [None] * T
+    for t in (reversed(range(T)) if reverse else range(T)):
+        state = _step(mode, gi[t], state, w_hh, b_hh)
+        outputs[t] = state[0]
+    return mg.stack(outputs, 0), state
+
+
+class _RNNBase(Module):
+    """Shared by RNN, LSTM and GRU: per layer and direction weight_ih_l{k}{_reverse} (G*H, in),
+    weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,), all U(-1/sqrt(H), 1/sqrt(H))."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False):
+        super().__init__()
+        cls = type(self).__name__
+        self.mode = mode
+        self.input_size = _int(input_size, "input_size", cls, 1)
+        self.hidden_size = _int(hidden_size, "hidden_size", cls, 1)
+        self.num_layers = _int(num_layers, "num_layers", cls, 1)
+        if isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError(f"{cls}: dropout must be a number in [0, 1], got {dropout!r}")
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional = bool(bidirectional)
+        D, G, H = 1 + self.bidirectional, _GATES[mode], hidden_size
+        for k in range(num_layers):
+            for sfx in ("", "_reverse")[:D]:
+                fan_in = input_size if k == 0 else H * D
+                setattr(self, f"weight_ih_l{k}{sfx}", Parameter(mg.zeros(G * H, fan_in)))
+                setattr(self, f"weight_hh_l{k}{sfx}", Parameter(mg.zeros(G * H, H)))
+                if bias:
+                    setattr(self, f"bias_ih_l{k}{sfx}", Parameter(mg.zeros(G * H)))
+                    setattr(self, f"bias_hh_l{k}{sfx}", Parameter(mg.zeros(G * H)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _weights(self, k, sfx):
+        return [getattr(self, f"{n}_l{k}{sfx}", None)
+                for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+    def _check_state(self, h, expected, batched, what):
+        _check_tensor(h, what, type(self).__name__)
+        if h.shape != (expected if batched else expected[:1] + expected[2:]):
+            shape = expected if batched else expected[:1] + expected[2:]
+            raise ValueError(f"{type(self).__name__}: {what} has shape {h.shape}; expected "
+                             f"{shape} (num_layers * num_directions, batch, hidden_size)")
+        return h if batched else h.unsqueeze(1)
+
+    def forward(self, input, hx=None):
+        cls, I = type(self).__name__, self.input_size
+        _check_tensor(input, "input", cls)
+        if input.ndim not in (2, 3) or input.shape[-1] != I:
+            layout = "(N, T, I)" if self.batch_first else "(T, N, I)"
+            raise ValueError(f"{cls}: input has shape {input.shape}; expected {layout} or "
+                             f"(T, I) with I = input_size = {I}")
+        batched = input.ndim == 3
+        x = input if batched else input.unsqueeze(1)
+        x = x.transpose(1, 0, 2) if self.batch_first and batched else x
+        D, L, H, N = 1 + self.bidirectional, self.num_layers, self.hidden_size, x.shape[1]
+        n_state = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            states = [mg.zeros(L * D, N, H, dtype=x.dtype)] * n_state
+        else:
+            hx = hx if isinstance(hx, (tuple, list)) else (hx,)
+            if len(hx) != n_state:
+                raise ValueError(f"{cls}: hx must be {'(h_0, c_0)' if n_state == 2 else 'h_0'}, "
+                                 f"got {len(hx)} tensors")
+            names = ("h_0", "c_0")
+            states = [self._check_state(h, (L * D, N, H), batched, names[j])
+                      for j, h in enumerate(hx)]
+        finals = []
+        for k in range(L):
+            if k and self.dropout:
+                x = F.dropout(x, self.dropout, self.training)
+            outs = []
+            for d, sfx in enumerate(("", "_reverse")[:D]):
+                state = tuple(s[k * D + d] for s in states)
+                out, state = _run_direction(self.mode, x, state, *self._weights(k, sfx), d == 1)
+                outs.append(out)
+                finals.append(state)
+            x = outs[0] if D == 1 else mg.concatenate(outs, 2)
+        output = x.transpose(1, 0, 2) if self.batch_first and batched else x
+        h_n = [mg.stack([f[j] for f in finals], 0) for j in range(n_state)]
+        if not batched:
+            output, h_n = output.squeeze(1), [h.squeeze(1) for h in h_n]
+        return (output, tuple(h_n)) if n_state == 2 else (output, h_n[0])
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
+                              ("dropout", 0.0), ("bidirectional", False)):
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)}"
+        return s
+
+
+class RNN(_RNNBase):
+    """Elman RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act tanh or relu.
+    forward(input, h_0=None) -> (output, h_n), as torch.nn.RNN."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory; forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit; forward(input, h_0=None) -> (output, h_n)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+
+
+class _CellBase(Module):
+    """One step of a recurrent layer: weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh."""
+
+    def __init__(self, mode, input_size, hidden_size, bias):
+        super().__init__()
+        cls, G = type(self).__name__, _GATES[mode]
+        self.mode = mode
+        self.input_size = _int(input_size, "input_size", cls, 1)
+        self.hidden_size = H = _int(hidden_size, "hidden_size", cls, 1)
+        self.weight_ih = Parameter(mg.zeros(G * H, input_size))
+        self.weight_hh = Parameter(mg.zeros(G * H, H))
+        self.bias_ih = Parameter(mg.zeros(G * H)) if bias else None
+        self.bias_hh = Parameter(mg.zeros(G * H)) if bias else None
+        bound = 1 / math.sqrt(H)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def forward(self, input, hx=None):
+        cls, I, H = type(self).__name__, self.input_size, self.hidden_size
+        _check_tensor(input, "input", cls)
+        if input.ndim not in (1, 2) or input.shape[-1] != I:
+            raise ValueError(f"{cls}: input has shape {input.shape}; expected (N, {I}) or ({I},)")
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        n_state = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            state = (mg.zeros(x.shape[0], H, dtype=x.dtype),) * n_state
+        else:
+            state = tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+            expected = (x.shape[0], H) if batched else (H,)
+            if len(state) != n_state or any(not isinstance(s, Tensor) or s.shape != expected
+                                            for s in state):
+                got = [getattr(s, "shape", type(s).__name__) for s in state]
+                raise ValueError(f"{cls}: hx must be {n_state} tensor(s) of shape {expected} "
+                                 f"for input {input.shape}, got {got}")
+            state = state if batched else tuple(s.unsqueeze(0) for s in state)
+        state = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), state,
+                      self.weight_hh, self.bias_hh)
+        state = state if batched else tuple(s.squeeze(0) for s in state)
+        return state if n_state == 2 else state[0]
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}, bias={self.bias_ih is not None}"
+
+
+class RNNCell(_CellBase):
+    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act tanh or relu."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh"):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, bias)
+        self.nonlinearity = nonlinearity
+
+
+class LSTMCell(_CellBase):
+    """forward(input, (h, c)=None) -> (h', c')."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__("LSTM", input_size, hidden_size, bias)
+
+
+class GRUCell(_CellBase):
+    """forward(input, h=None) -> h'."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__("GRU", input_size, hidden_size, bias)
