@@ -34,3 +34,8 @@ from . import tensor_ops  # noqa: E402
 from .tensor_ops import *  # noqa: E402,F401,F403
 
 __all__ += tensor_ops.FUNCTIONS
+
+# --- mg.compile: record a training step once, replay it (minigrad/compile.py) ----------------
+from .compile import CompileError, compile  # noqa: E402
+
+__all__ += ["compile", "CompileError"]

@@ -15,6 +15,7 @@ class _Mode:
     grad = True      # record graphs?
     scope = ()       # ((kind, name, serial), ...) of the composites and modules being run
     inplace = 0      # counts in-place updates; a tensor's _version is the count at its last one
+    trace = None     # the recorder while mg.compile traces a step (minigrad/compile.py)
 
 
 _serial = itertools.count()
@@ -32,6 +33,8 @@ class Primitive:
         out = op.forward(*[x.data for x in inputs], **params)
         if type(out) is not ndarray:        # numpy returns scalars from 0-d ufuncs and reductions
             out = xp.asarray(out)
+        if _Mode.trace is not None:
+            _Mode.trace.primitive(cls, inputs, params, out)
         t = _t.Tensor._wrap(out)
         if _Mode.grad:
             for x in inputs:
@@ -94,6 +97,25 @@ def scope(name: str, kind: str = "op"):
     return _Setting("scope", lambda: _Mode.scope + ((kind, name, next(_serial)),))
 
 
+def host(fn, *args):
+    """fn(*args): array work outside the primitives (a copy, a mask, an in-place update), which a
+    compiled step (minigrad/compile.py) records so that it redoes it on every call."""
+    out = fn(*args)
+    return out if _Mode.trace is None else _Mode.trace.host(fn, args, out)
+
+
+def tracing() -> bool:
+    """Whether mg.compile is recording a step (which must then take no shortcut that depends on
+    values)."""
+    return _Mode.trace is not None
+
+
+def untraceable(what: str):
+    """Raise while mg.compile traces: `what` reads tensor values into Python."""
+    if _Mode.trace is not None:
+        _Mode.trace.refuse(what)
+
+
 def bump_version(t):
     """Mark `t` as modified in place, so a backward that saved it refuses to run."""
     _Mode.inplace += 1
@@ -151,7 +173,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 if t.grad is not None:
                     t.grad = t.grad + g
                 else:       # g may be another leaf's gradient or a read-only view: own a copy
-                    t.grad = g if create_graph else _t.Tensor._wrap(g.data.copy())
+                    t.grad = g if create_graph else _t.Tensor._wrap(host(ndarray.copy, g.data))
             if op is None:
                 continue
             if op.inputs is None or _Mode.inplace != op.stamp:

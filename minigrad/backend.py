@@ -61,18 +61,10 @@ def strided_view(a, shape, strides):
     return view
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS reports one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:                  # macOS and Windows have no sched_getaffinity
-        return os.cpu_count() or 1
-
-
 # BLAS threads behind matmul (and numexpr's, below). One: on the 2-core machine measured idle,
 # a second thread made every workload slower, and whenever another process wants the other core
-# OpenBLAS's second thread spins and waits (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n, e.g.
-# available_cores(), opts in to more.
+# OpenBLAS's second thread spins and waits (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n opts in
+# to more.
 DEFAULT_NUM_THREADS = 1
 
 

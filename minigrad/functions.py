@@ -328,6 +328,10 @@ def matmul(input, other) -> Tensor:
     return out
 
 
+def _one_hot(idx, num_classes, dtype):
+    return (idx[..., None] == xp.arange(num_classes)).astype(dtype)
+
+
 def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tensor:
     """The one-hot encoding of integer `indices` as a constant: a new axis of size `num_classes` at
     `axis` (the last by default), 1 at each index and 0 elsewhere."""
@@ -337,7 +341,7 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: indices must lie in [0, {num_classes}), got values from "
                          f"{idx.min()} to {idx.max()} (shape {idx.shape})")
-    hot = (idx[..., None] == xp.arange(num_classes)).astype(dtype)
+    hot = autograd.host(_one_hot, idx, num_classes, dtype)
     return Tensor._wrap(hot if axis in (-1, idx.ndim) else xp.moveaxis(hot, -1, axis))
 
 

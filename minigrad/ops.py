@@ -17,7 +17,7 @@ runs under no_grad unless create_graph=True, so it builds a graph only when aske
 """
 import itertools
 
-from .autograd import Primitive
+from .autograd import Primitive, host, tracing
 from .backend import binary, strided_view, xp
 
 
@@ -29,7 +29,7 @@ def _const(array):
 
 def _unless(mask, t):
     """t with 0 where the constant `mask` holds: a select, so that inf or nan in t stay out."""
-    if not mask.any():
+    if not tracing() and not mask.any():      # a compiled step must not depend on data
         return t
     return Where.apply(_const(xp.zeros_like(t.data)), t, cond=xp.broadcast_to(mask, t.shape))
 
@@ -96,7 +96,7 @@ class Remainder(Primitive):
         if not b.requires_grad:
             return g, None
         with xp.errstate(divide="ignore", invalid="ignore"):    # b = 0, inf or nan: nan, as torch
-            return g, -g * _const(xp.floor_divide(a.data, b.data))
+            return g, -g * _const(host(xp.floor_divide, a.data, b.data))
 
 
 class Neg(Primitive):
@@ -117,10 +117,10 @@ class Pow(Primitive):
         a, b = self.inputs
         ga = gb = None
         if a.requires_grad:     # like torch, 0 where b == 0, even where a is 0, inf or nan
-            ga = _unless(b.data == 0, g * b * a ** (b - 1))
+            ga = _unless(host(xp.equal, b.data, 0), g * b * a ** (b - 1))
         if b.requires_grad:     # log(a), differentiable in a; like torch, 0 where a == 0 and b >= 0
-            base_0 = (a.data == 0) & (b.data >= 0)
-            gb = _unless(base_0, g * self.output() * (a + _const(base_0.astype(a.dtype))).log())
+            base_0 = host(_zero_base, a.data, b.data)
+            gb = _unless(base_0, g * self.output() * (a + _const(host(_astype, base_0, a.dtype))).log())
         return ga, gb
 
 
@@ -219,7 +219,7 @@ class Abs(Primitive):
 
     def backward(self, g):
         a = self.inputs[0].data         # sign, with 0 at nan as torch
-        return (g * _const((a > 0).astype(g.dtype) - (a < 0)),)
+        return (g * _const(host(_sign, a, g.dtype)),)
 
 
 class Relu(Primitive):
@@ -231,7 +231,7 @@ class Relu(Primitive):
         return xp.maximum(0, a)     # maximum(0, -0.0) keeps -0.0, as torch.relu does
 
     def backward(self, g):
-        keep = (~(self.inputs[0].data <= 0)).astype(g.dtype)      # nan keeps g, as in torch
+        keep = host(_keep, self.inputs[0].data, g.dtype)      # nan keeps g, as in torch
         return (Mul.apply(g, _const(keep)),)
 
 
@@ -249,8 +249,12 @@ class Maximum(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
-        share_a, share_b = self._shares(a.data, b.data)
-        return g * _const(share_a.astype(g.dtype)), g * _const(share_b.astype(g.dtype))
+        share_a = host(self._share, a.data, b.data, g.dtype, 0)     # host: recorded for replay
+        share_b = host(self._share, a.data, b.data, g.dtype, 1)
+        return g * _const(share_a), g * _const(share_b)
+
+    def _share(self, a, b, dtype, i):
+        return self._shares(a, b)[i].astype(dtype)
 
 
 class Minimum(Maximum):
@@ -307,8 +311,7 @@ class Max(Primitive):
 
     def backward(self, g):
         a = self.inputs[0].data
-        share = (a == self.output().data.reshape(self.shape_kept)).astype(a.dtype)
-        share /= share.sum(axis=self.axis, keepdims=True)      # in a's dtype, not float64
+        share = host(_max_share, a, self.output().data.reshape(self.shape_kept), self.axis)
         return (Mul.apply(_expand(_reshape(g, self.shape_kept), a.shape), _const(share)),)
 
 
@@ -453,3 +456,26 @@ class WindowsAdd(Primitive):
 
     def backward(self, g):
         return (Windows.apply(g, **self.params),)
+
+
+# Masks that backward computes from values, run through host() so a compiled step recomputes them
+def _zero_base(a, b):
+    return (a == 0) & (b >= 0)
+
+
+def _astype(a, dtype):
+    return a.astype(dtype)
+
+
+def _sign(a, dtype):
+    return (a > 0).astype(dtype) - (a < 0)      # sign, with 0 at nan as torch
+
+
+def _keep(a, dtype):
+    return (~(a <= 0)).astype(dtype)
+
+
+def _max_share(a, top, axis):
+    share = (a == top).astype(a.dtype)
+    share /= share.sum(axis=axis, keepdims=True)      # in a's dtype, not float64
+    return share

@@ -73,19 +73,23 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def numpy(self):
+        autograd.untraceable("numpy()")
         return self.data
 
     def item(self):
+        autograd.untraceable("item()")
         if self.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors "
                              "convert")
         return self.data.item()
 
     def tolist(self):
+        autograd.untraceable("tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
         """The data for NumPy (np.asarray(t, dtype, copy=...)), copied only when asked or needed."""
+        autograd.untraceable("numpy.asarray(tensor)")
         if copy is False and dtype is not None and xp.dtype(dtype) != self.dtype:
             raise ValueError(f"__array__: copy=False, but a {self.dtype} tensor must be copied to "
                              f"become {xp.dtype(dtype)}")
@@ -104,6 +108,7 @@ class Tensor:
         if self.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              "use .any() or .all()")
+        autograd.untraceable("bool(tensor) (Python control flow on a tensor's value)")
         return bool(self.data)
 
     __float__ = lambda self: float(self.item())
@@ -204,7 +209,7 @@ class Tensor:
     def _compare(self, other, fn):
         other = F.unwrap(other, "compare")
         try:
-            return Tensor._wrap(xp.asarray(fn(self.data, other)))
+            return Tensor._wrap(xp.asarray(autograd.host(fn, self.data, other)))
         except ValueError:
             raise ValueError(f"compare: shapes {self.shape} and {xp.shape(other)} cannot be "
                              "broadcast together") from None
@@ -346,7 +351,7 @@ class Tensor:
         if not self.data.flags.writeable:
             self.data = self.data.copy()
         try:
-            update(self.data, value)
+            autograd.host(update, self.data, value)
         except ValueError as e:
             raise ValueError(f"{op}: {e} (tensor of shape {self.shape})") from None
         autograd.bump_version(self)
@@ -528,8 +533,7 @@ class Tensor:
     def expand_as(self, other):
         return TO.expand_as(self, other)
 
-    def view(self, *shape):
-        return TO.view(self, *shape)
+    view = reshape
 
     def unflatten(self, dim, sizes):
         return TO.unflatten(self, dim, sizes)
@@ -546,17 +550,14 @@ class Tensor:
     def matmul(self, other):
         return TO.matmul(self, other)
 
-    def dim(self):
-        return TO.dim(self)
+    dim = lambda self: self.ndim
 
-    def numel(self):
-        return TO.numel(self)
+    numel = lambda self: self.size
 
     def clone(self):
         return TO.clone(self)
 
-    def contiguous(self):
-        return TO.contiguous(self)
+    contiguous = lambda self: self      # NumPy arrays need no contiguous copy
 
     def type_as(self, other):
         return TO.type_as(self, other)
@@ -579,8 +580,7 @@ class Tensor:
     def narrow(self, dim, start, length):
         return TO.narrow(self, dim, start, length)
 
-    def clip(self, min=None, max=None):
-        return TO.clamp(self, min, max)
+    clip = clamp
 
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)

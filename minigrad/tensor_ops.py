@@ -139,16 +139,12 @@ def prod(input, dim=None, keepdim: bool = False) -> Tensor:
     dim = _dim(dim, input.ndim, "prod")
     x = input.unsqueeze(dim) if input.ndim == 0 else input
     while x.shape[dim] > 1:
-        n = x.shape[dim]
-        if n % 2:
-            x = F.concatenate([x, F.lift(1, x, "prod").expand(_sized(x.shape, dim, 1))], dim)
+        if x.shape[dim] % 2:
+            one = F.lift(1, x, "prod").expand(x.shape[:dim] + (1,) + x.shape[dim + 1:])
+            x = F.concatenate([x, one], dim)
         half = x.shape[dim] // 2
         x = _slice(x, dim, 0, half) * _slice(x, dim, half, 2 * half)
     return x if keepdim else F.squeeze(x, dim)
-
-
-def _sized(shape, dim, n):
-    return shape[:dim] + (n,) + shape[dim + 1:]
 
 
 def _slice(x, dim, start, stop, step=1):
@@ -366,10 +362,6 @@ def expand_as(input, other) -> Tensor:
     return input.expand(other.shape)
 
 
-def view(input, *shape) -> Tensor:
-    return input.reshape(*shape)
-
-
 def unflatten(input, dim: int, sizes) -> Tensor:
     d = _dim(dim, input.ndim, "unflatten")
     return input.reshape(input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
@@ -455,10 +447,6 @@ def matmul(input, other) -> Tensor:
     return F.matmul(input, other)
 
 
-def dim(input) -> int:
-    return input.ndim
-
-
 def numel(input) -> int:
     return input.size
 
@@ -466,10 +454,6 @@ def numel(input) -> int:
 def clone(input) -> Tensor:
     """A copy that stays in the graph (times 1 keeps -0.0, inf and nan)."""
     return input * 1
-
-
-def contiguous(input) -> Tensor:
-    return input        # NumPy arrays need no contiguous copy before a reshape
 
 
 def type_as(input, other) -> Tensor:

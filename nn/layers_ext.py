@@ -79,18 +79,14 @@ class SiLU(Module):
 
 
 class Softplus(Module):
-    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold, as torch.nn.Softplus;
-    written as max(z, 0) + log(1 + exp(-|z|)) (z = beta x) so that no exp overflows."""
+    """F.softplus: log(1 + exp(beta x)) / beta, and x where beta x > threshold (torch.nn.Softplus)."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    @mg.scope("softplus")
     def forward(self, x):
-        z = x * self.beta
-        soft = (z.maximum(0.0) + ((-z.abs()).exp() + 1).log()) * (1 / self.beta)
-        return mg.where(z.detach() > self.threshold, x, soft)
+        return F.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"

@@ -6,7 +6,7 @@ in place), `g` its gradient (never modified), `state` the parameter's own dict o
 """
 import numbers
 
-from ..autograd import bump_version, enable_grad, no_grad
+from ..autograd import bump_version, enable_grad, host, no_grad
 from ..backend import is_float, ndarray, xp
 from ..tensor import Tensor
 
@@ -72,7 +72,7 @@ class Optimizer:
                         continue
                     if not p.data.flags.writeable:
                         p.data = p.data.copy()
-                    self._update(p.data, p.grad.data, self.state.setdefault(p, {}), group)
+                    host(self._update, p.data, p.grad.data, self.state.setdefault(p, {}), group)
                     bump_version(p)     # a graph that saved p before this step may not backprop
         return loss
 

@@ -1,0 +1,335 @@
+"""mg.compile: record a whole training step once, then replay it without building graphs.
+
+`step = mg.compile(fn)` wraps a function of tensors, typically forward, `loss.backward()` and
+`optimizer.step()`. For each new set of argument shapes and dtypes:
+
+1. The first call runs `fn` eagerly (optimizers create their state then). The next two run it
+   eagerly while a recorder notes every primitive applied (those of
+   the forward pass and those the backward walk runs) and every array computation outside the
+   primitives that the engine marks with `autograd.host` (gradient copies, masks, in-place
+   updates, the optimizer's update of each parameter). Each array is tracked by the memory it
+   lives in, so views (reshapes, broadcasts, sliding windows) need no work when replaying: they
+   keep pointing at buffers whose contents the replay rewrites in place.
+2. The two recordings must agree: the same operations wired the same way, and every array made
+   from NumPy data inside the step equal on both calls. Anything else is refused.
+3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
+   elementwise primitives write straight into their preallocated outputs (NumPy's `out=`), the
+   other operations compute a fresh array that is copied into theirs, and the optimizer's update
+   functions run again on the live parameters and state (so a changed learning rate counts).
+   Results are returned as fresh tensors. Not done yet: reusing dead temporaries' buffers and
+   fusing elementwise chains (numexpr), so today the replay saves Python overhead (small models)
+   but costs an extra copy per non-elementwise op (large ones).
+
+What cannot be replayed raises `CompileError` while tracing: reading a value into Python
+(`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
+data that differ between calls, and a step that reads a result of its previous call.
+
+Size budget: 450 code lines
+"""
+import functools
+import weakref
+
+from . import autograd, ops
+from .backend import ndarray, xp
+from .tensor import Tensor
+
+class CompileError(RuntimeError):
+    """A step that mg.compile cannot record and replay faithfully."""
+
+
+_UFUNCS = {ops.Add: xp.add, ops.Sub: xp.subtract, ops.Mul: xp.multiply, ops.Div: xp.divide,
+           ops.Neg: xp.negative, ops.Pow: xp.power, ops.Exp: xp.exp, ops.Log: xp.log,
+           ops.Sqrt: xp.sqrt, ops.Tanh: xp.tanh, ops.Abs: xp.absolute, ops.Maximum: xp.maximum,
+           ops.Minimum: xp.minimum}
+
+
+def _bounds(a):
+    """(first byte, end) of the memory `a` touches."""
+    lo, hi = xp.lib.array_utils.byte_bounds(a)
+    return lo, max(hi, lo + 1)
+
+
+def _owner(a):
+    while isinstance(a.base, ndarray):
+        a = a.base
+    return a
+
+
+class _Ref:
+    """An array operand inside an op's parameters (a mask, an index array): slot number `i`."""
+
+    def __init__(self, i):
+        self.i = i
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other.i == self.i
+
+    __hash__ = object.__hash__
+
+
+class _Region:
+    """A block of memory: an input buffer, state from outside the step (parameters, optimizer
+    buffers, constants), or one made by an operation of the step."""
+
+    def __init__(self, kind, lo, hi, owner, maker=None):
+        self.kind, self.lo, self.nbytes, self.maker = kind, lo, hi - lo, maker
+        self.ref = owner if kind != "made" else weakref.ref(owner)
+
+
+class _Slot:
+    """One array of the recording: a view (shape, dtype, strides, offset) of a region."""
+
+    def __init__(self, i, a, region):
+        self.i, self.region, self.shape, self.dtype = i, region, a.shape, a.dtype
+        self.strides = a.strides
+        self.offset = a.__array_interface__["data"][0] - region.lo
+
+
+class _Recorder:
+    """Notes the primitives and host computations of one eager call of the step."""
+
+    def __init__(self):
+        self.slots, self.by_id, self.regions, self.instrs = [], {}, [], []
+        self.guards, self.objects = [], {}
+
+    def refuse(self, what):
+        raise CompileError(f"mg.compile: the step uses {what}, which a recorded program cannot "
+                           "replay; move it out of the compiled function (e.g. call .item() on "
+                           "the returned loss)")
+
+    def slot(self, a, maker=None, tensor=None):
+        s = self.by_id.get(id(a))
+        if s is not None:
+            return s
+        lo, hi = _bounds(a)
+        region = next((r for r in self.regions if r.lo <= lo and hi <= r.lo + r.nbytes
+                       and (r.kind != "made" or r.ref() is not None)), None)
+        if region is None:
+            owner = _owner(a)
+            olo, ohi = _bounds(owner) if owner.flags.owndata else (lo, hi)
+            kind = "made" if maker is not None else "input" if isinstance(tensor, str) else "outer"
+            region = _Region(kind, olo, ohi, owner if kind != "made" else owner, maker)
+            self.regions.append(region)
+        s = _Slot(len(self.slots), a, region)
+        self.slots.append(s)
+        self.by_id[id(a)] = s
+        weakref.finalize(a, self.by_id.pop, id(a), None)
+        self.objects[s.i] = weakref.ref(a)
+        if region.kind == "outer":
+            self.objects[s.i] = (lambda a=a: a)       # held: compared with the other recording
+            if isinstance(tensor, Tensor):
+                self.guards.append((weakref.ref(tensor), a))
+        return s
+
+    def _arg(self, v):
+        if isinstance(v, ndarray):
+            return _Ref(self.slot(v).i)
+        if isinstance(v, tuple):
+            return tuple(self._arg(x) for x in v)
+        return v
+
+    def _output(self, out, instr):
+        if not isinstance(out, ndarray):
+            return None
+        known = self.by_id.get(id(out))
+        lo, hi = _bounds(out)
+        inside = known or any(r.lo <= lo and hi <= r.lo + r.nbytes and
+                              (r.kind != "made" or r.ref() is not None) for r in self.regions)
+        return None if inside else self.slot(out, maker=instr).i
+
+    def primitive(self, cls, inputs, params, out):
+        ins = [self.slot(x.data, tensor=x).i for x in inputs]
+        instr = ["prim", cls, ins, {k: self._arg(v) for k, v in params.items()}, None]
+        instr[4] = self._output(out, len(self.instrs))
+        self.instrs.append(instr)
+
+    def host(self, fn, args, out):
+        if isinstance(out, xp.generic):
+            out = xp.asarray(out)
+        instr = ["host", fn, [self._arg(a) for a in args], {}, None]
+        instr[4] = self._output(out, len(self.instrs))
+        self.instrs.append(instr)
+        return out
+
+
+def _code(fn):
+    """What identifies a host function across two recordings: its code and closure values."""
+    code = getattr(fn, "__code__", fn)
+    cells = tuple(c.cell_contents for c in getattr(fn, "__closure__", None) or ())
+    return code, tuple(c if isinstance(c, (xp.ufunc, str, int, float)) else id(c) for c in cells)
+
+
+def _describe(instr):
+    kind, what = instr[0], instr[1]
+    return what.__name__ if kind == "prim" else getattr(what, "__qualname__", repr(what))
+
+
+def _check_same(first, second):
+    """Refuse unless two recordings of the step did the same thing."""
+    if len(first.instrs) != len(second.instrs):
+        raise CompileError(f"mg.compile: the step ran {len(first.instrs)} operations on its first "
+                           f"call and {len(second.instrs)} on its second: its Python control "
+                           "flow depends on something that changes between calls")
+    for a, b in zip(first.instrs, second.instrs):
+        same = a[0] == b[0] and a[2] == b[2] and a[4] == b[4] and (
+            a[1] is b[1] if a[0] == "prim" else _code(a[1]) == _code(b[1]))
+        if not same or a[3].keys() != b[3].keys() or any(
+                not _equal(a[3][k], b[3][k]) for k in a[3]):
+            raise CompileError(f"mg.compile: the step's operations differ between its first two "
+                               f"calls ({_describe(a)} against {_describe(b)}): its Python "
+                               "control flow depends on something that changes between calls")
+    made_first = {id(first.objects[s.i]()) for s in first.slots if s.region.kind == "made"}
+    for s1, s2 in zip(first.slots, second.slots):
+        if s2.region.kind != "outer":
+            continue
+        a1, a2 = first.objects[s1.i](), second.objects[s2.i]()
+        user = next(_describe(i) for i in second.instrs if s2.i in _uses(i))
+        if id(a2) in made_first:
+            raise CompileError(f"mg.compile: {user} reads a result of the step's previous call "
+                               "(state kept by reassigning a tensor, or gradients accumulated "
+                               "across calls without zero_grad); update such state in place")
+        if a1 is not a2 and not (a1.shape == a2.shape and a1.dtype == a2.dtype
+                                 and xp.array_equal(a1, a2, equal_nan=True)):
+            raise CompileError(f"mg.compile: an array made from NumPy data inside the step (shape "
+                               f"{a2.shape}, used by {user}) differs between calls, as random "
+                               "numbers (dropout's mask) do; pass it to the compiled function "
+                               "as an argument instead")
+
+
+def _equal(a, b):
+    try:
+        return bool(a == b) if not isinstance(a, (dict, list)) else a is b
+    except (TypeError, ValueError):
+        return a is b
+
+
+def _uses(instr):
+    """Slot numbers an instruction reads or writes."""
+    refs = list(instr[2]) + [instr[4]] if instr[4] is not None else list(instr[2])
+    stack = list(instr[3].values()) + [x for x in instr[2] if not isinstance(x, int)]
+    refs = [r for r in refs if isinstance(r, int)]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _Ref):
+            refs.append(v.i)
+        elif isinstance(v, tuple):
+            stack.extend(v)
+    return refs
+
+
+class _Program:
+    """The replay of one recording: a buffer per region, an array view per slot."""
+
+    def __init__(self, rec, inputs, result):
+        bufs = {}
+        for r in rec.regions:
+            if r.kind == "outer":
+                bufs[id(r)] = _flat(r.ref)
+            else:           # inputs and temporaries get buffers the program owns
+                bufs[id(r)] = xp.empty(r.nbytes, xp.uint8)
+        self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
+                                 strides=s.strides) for s in rec.slots]
+        self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
+        self.instrs = rec.instrs
+        self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
+        # tensors from outside the step (parameters) must still hold the arrays replay reads
+        self.slots = rec.slots
+        self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]
+
+    def _resolve(self, v):
+        if isinstance(v, _Ref):
+            return self.views[v.i]
+        if isinstance(v, tuple):
+            return tuple(self._resolve(x) for x in v)
+        return v
+
+    def __call__(self, args):
+        if any(t() is not None and t().data is not a for t, a in self.guards):
+            return None         # state replaced from outside: retrace
+        for i, x in zip(self.inputs, args):
+            self.views[i][...] = x.data
+        for kind, fn, ins, params, out in self.instrs:
+            if kind == "prim" and fn in _UFUNCS and not params and out is not None:
+                _UFUNCS[fn](*[self.views[i] for i in ins], out=self.views[out])
+                continue        # written in place: no temporary
+            if kind == "prim":
+                arrays = [self.views[i] for i in ins]
+                value = fn().forward(*arrays, **{k: self._resolve(v) for k, v in params.items()})
+            else:
+                value = fn(*[self._resolve(a) for a in ins])
+            if out is not None:
+                self.views[out][...] = value
+        return [Tensor._wrap(self.views[i].copy()) for i in self.result]
+
+    def dot(self) -> str:
+        """The program as Graphviz DOT text: one box per operation (blue: written in place with
+        out=), an arrow from the operation that made an array to each one that reads it."""
+        lines = ["digraph program {", '  node [shape=box, style=filled, fontname="Helvetica"];']
+        for j, instr in enumerate(self.instrs):
+            kind, fn, ins, params, out = instr
+            inplace = kind == "prim" and fn in _UFUNCS and not params and out is not None
+            color = "#cfe2f3" if inplace else "#eeeeee" if kind == "prim" else "#fff2cc"
+            lines.append(f'  i{j} [label="{_describe(instr)}", fillcolor="{color}"];')
+            makers = {self.slots[i].region.maker for i in _uses(instr) if i != out}
+            lines += [f"  i{m} -> i{j};" for m in sorted(makers - {None, j})]
+        return "\n".join(lines + ["}"])
+
+
+def _flat(a):
+    """The bytes of an array that owns its memory, as a flat uint8 array."""
+    return a.reshape(-1).view(xp.uint8) if a.flags.c_contiguous else a.view(xp.uint8)
+
+
+def _tensors(result):
+    items = () if result is None else result if isinstance(result, (tuple, list)) else (result,)
+    if not all(isinstance(t, Tensor) for t in items):
+        raise TypeError("mg.compile: the step must return None, a Tensor or a tuple of Tensors, got "
+                        f"{type(result).__name__}")
+    return items
+
+
+def _record(fn, args):
+    rec = _Recorder()
+    for x in args:
+        rec.slot(x.data, tensor="input")
+    autograd._Mode.trace = rec
+    try:
+        result = fn(*args)
+    finally:
+        autograd._Mode.trace = None
+    for t in _tensors(result):
+        rec.slot(t.data)
+    return rec, result
+
+
+def compile(fn):  # noqa: A001 (the public name, as torch.compile)
+    """Wrap a step `fn(*tensors)`: warm up eagerly, record twice, then replay (module docstring)."""
+    programs, seen, firsts, kinds = {}, {}, {}, {}
+
+    @functools.wraps(fn)
+    def step(*args):
+        if not all(isinstance(x, Tensor) for x in args):
+            raise TypeError("mg.compile: the compiled function takes Tensors only")
+        key = tuple((x.shape, x.dtype) for x in args)
+        program = programs.get(key)
+        if program is not None:
+            out = program(args)
+            if out is not None:
+                return kinds[key](out)
+            del programs[key]
+            seen[key] = 1
+        count = seen[key] = seen.get(key, 0) + 1
+        if count == 1:      # warm-up: optimizers create their state on the first step
+            return fn(*args)
+        rec, result = _record(fn, args)
+        if count == 2:
+            firsts[key] = rec
+        else:
+            _check_same(firsts.pop(key), rec)
+            programs[key] = _Program(rec, args, result)
+            kinds[key] = tuple if isinstance(result, tuple) else (lambda out: None) \
+                if result is None else (lambda out: out[0])
+        return result
+
+    step.programs = programs        # {(shapes and dtypes): program}; program.dot() draws one
+    return step

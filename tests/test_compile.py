@@ -1,0 +1,167 @@
+"""mg.compile: a replayed training step matches eager, retraces on new shapes, refuses what it
+cannot replay, and allocates nothing per step once warm."""
+import importlib
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from conftest import require
+import nn
+import nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+
+
+def _example(name, attr):
+    return getattr(importlib.import_module(name), attr)
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
+                         nn.Linear(100, 10))
+
+
+MODELS = {      # name: (build the model, input shape of one sample, loss)
+    "lenet5": (lambda: _example("lenet5", "LeNet5")(), (1, 28, 28), "ce"),
+    "cnn_bn": (lambda: _example("cnn_bn", "ConvNet")(), (1, 28, 28), "ce"),
+    "resnet": (lambda: _example("resnet", "ResNet")(1), (1, 12, 12), "ce"),
+    "seed_cnn": (lambda: _example("seed_cnn", "seed_cnn")(), (1, 28, 28), "ce"),
+    "cat": (lambda: _example("cat_classifier", "l_layer_model")(48), (48,), "bce"),
+    "mlp": (_mlp, (784,), "ce"),
+}
+
+
+def _train(name, compiled, steps=5, batch=4):
+    build, shape, loss_kind = MODELS[name]
+    mg.manual_seed(0)
+    model = build()
+    opt = mg.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        out = model(x)
+        if loss_kind == "ce":
+            loss = F.cross_entropy(out, y)
+        else:   # F.binary_cross_entropy checks its input's range in Python, which compile refuses
+            p = out.reshape(-1)
+            loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = mg.compile(step) if compiled else step
+    rng = np.random.default_rng(1)
+    losses = []
+    for _ in range(steps):
+        x = mg.tensor(rng.standard_normal((batch,) + shape).astype(np.float32))
+        y = rng.integers(0, 10, batch) if loss_kind == "ce" else \
+            rng.integers(0, 2, batch).astype(np.float32)
+        losses.append(run(x, mg.tensor(y)).data.copy())
+    return losses, [p.data.copy() for p in model.parameters()], model
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_compiled_step_matches_eager(name):
+    eager, eager_params, model = _train(name, compiled=False)
+    replay, replay_params, _ = _train(name, compiled=True)
+    # the replay runs the very same NumPy calls in the same order: bitwise equal
+    for a, b in zip(eager + eager_params, replay + replay_params):
+        np.testing.assert_array_equal(a, b)
+    buffers = [b.data.copy() for b in getattr(model, "buffers", lambda: [])()]
+    assert all(np.isfinite(b).all() for b in buffers)
+
+
+def _counted(fn):
+    calls = []
+
+    def wrapped(*args):
+        calls.append(args[0].shape)
+        return fn(*args)
+    return wrapped, calls
+
+
+def test_replay_skips_python_and_retraces_on_new_shapes():
+    w = mg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    fn, calls = _counted(lambda x: ((x @ w).exp() * 2 - 1).sum())
+    step = mg.compile(fn)
+    for n in (4, 4, 4, 4, 5, 5, 5, 5):
+        x = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
+        out = step(mg.tensor(x))
+        np.testing.assert_allclose(out.data, (np.exp(x @ w.data) * 2 - 1).sum(), rtol=1e-6)
+    # three eager calls per shape (warm-up and two recordings), then replays
+    assert calls == [(4, 3)] * 3 + [(5, 3)] * 3
+    x64 = mg.tensor(np.ones((4, 3)))
+    step(x64)
+    assert calls[-1] == (4, 3) and len(calls) == 7      # a new dtype retraces too
+
+
+@pytest.mark.parametrize("body, named", [
+    (lambda x: x.sum().item(), "item()"),
+    (lambda x: x * 2 if bool(x.sum() > 0) else x, "bool(tensor)"),
+    (lambda x: mg.tensor(x.numpy() * 2), "numpy()"),
+    (lambda x: F.dropout(x, 0.5, training=True), "dropout"),
+])
+def test_untraceable_steps_are_refused_by_name(body, named):
+    step = mg.compile(body)
+    x = mg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) + 1)
+    step(x)                                     # the warm-up call runs eagerly
+    with pytest.raises(mg.CompileError, match=named.replace("(", r"\(").replace(")", r"\)")):
+        step(x)
+        step(x)
+
+
+def test_step_whose_control_flow_changes_is_refused():
+    state = {"n": 0}
+
+    def body(x):
+        state["n"] += 1
+        return x * 2 if state["n"] % 2 else (x * 2).exp()
+    step = mg.compile(body)
+    x = mg.tensor(np.ones((2, 2), np.float32))
+    step(x)
+    step(x)
+    with pytest.raises(mg.CompileError, match="differ between|operations on its first"):
+        step(x)
+
+
+def test_replay_does_not_grow_memory():
+    _, _, model = _train("mlp", compiled=False, steps=1)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = mg.compile(step)
+    x = mg.tensor(np.random.default_rng(0).standard_normal((8, 784)).astype(np.float32))
+    y = mg.tensor(np.arange(8) % 10)
+    for _ in range(5):
+        step(x, y)
+    tracemalloc.start()
+    step(x, y)
+    before = tracemalloc.take_snapshot()
+    for _ in range(20):
+        step(x, y)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert grown < 64 * 1024, f"replay kept {grown} bytes over 20 steps"
+
+
+def test_program_draws_as_dot():
+    w = mg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    step = mg.compile(lambda x: (x @ w).exp().sum())
+    for _ in range(3):
+        step(mg.tensor(np.ones((4, 3), np.float32)))
+    (program,) = step.programs.values()
+    text = program.dot()
+    assert text.startswith("digraph") and "MatMul" in text and "Exp" in text and "->" in text
+    dot = require("graphviz")
+    svg = dot.Source(text).pipe(format="svg").decode()
+    assert "MatMul" in svg
