@@ -28,3 +28,9 @@ __all__ = [
 from . import distributed, onnx  # noqa: E402
 
 __all__ += ["onnx", "distributed"]
+
+# --- PyTorch's tensor vocabulary (minigrad/tensor_ops.py): Tensor methods and mg.<name> ----------
+from . import tensor_ops  # noqa: E402
+from .tensor_ops import *  # noqa: E402,F401,F403
+
+__all__ += tensor_ops.FUNCTIONS

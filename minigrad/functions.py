@@ -86,6 +86,40 @@ def binary(x, other, prim, reverse=False):
     return prim.apply(a, b)
 
 
+def _operands(x, other, reverse, op):
+    """x and `other` lifted and promoted to one dtype, `other` first when `reverse`."""
+    other = other if isinstance(other, Tensor) else lift(other, x, op)
+    a, b = (other, x) if reverse else (x, other)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        raise TypeError(f"{op}: not defined for two bool tensors")
+    return promote(a, b) if a.data.dtype != b.data.dtype else (a, b)
+
+
+def _floor_quotient(a, b, op):
+    """floor(a / b) over arrays, with torch's ZeroDivisionError for integers."""
+    if a.dtype.kind in "iu" and not b.all():
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return xp.floor_divide(a, b)
+
+
+def floor_divide(x, other, reverse=False) -> Tensor:
+    """x // other as in torch: floor(x / other). Piecewise constant, so it carries no gradient."""
+    a, b = _operands(x, other, reverse, "floor_divide")
+    broadcast(a, b, "floor_divide")                 # only for the error naming both shapes
+    return Tensor._wrap(xp.asarray(_floor_quotient(a.data, b.data, "floor_divide")))
+
+
+def remainder(x, other, reverse=False) -> Tensor:
+    """x % other as in torch: the result takes the sign of the divisor (the Remainder primitive)."""
+    a, b = _operands(x, other, reverse, "remainder")
+    if a.dtype.kind in "iu" and not b.data.all():
+        raise ZeroDivisionError("remainder: integer division by zero")
+    a, b = broadcast(a, b, "remainder") if a.data.shape != b.data.shape else (a, b)
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        return ops.Remainder.apply(a, b)
+
+
 def axes(axis, ndim, op):
     """None, an int or a sequence of ints -> a sorted tuple of non-negative axes."""
     if axis is None:
@@ -117,6 +151,19 @@ def var(x, axis, keepdims, correction):
     axis = axes(axis, x.ndim, "var")
     d = x - x.mean(axis, keepdims=True)
     return (d * d).sum(axis, keepdims) / max(math.prod(x.shape[ax] for ax in axis) - correction, 0)
+
+
+@autograd.scope("sigmoid")
+def sigmoid(x):
+    """1 / (1 + exp(-x)) for x >= 0 and e / (1 + e) with e = exp(x) below: exp never overflows, and
+    both tails keep their relative precision, in value and gradient (0.5 + tanh(x / 2) / 2 rounded
+    sigmoid(-40) to 0). The branch is a constant 0/1 mask mixed in arithmetically (a select runs
+    ten times slower), and the sign that makes -|x| comes with it, so the gradient at 0 is the
+    branch's (abs would give 0 there)."""
+    below = (x < 0).astype(x.dtype)
+    e = (x * (below * 2 - 1)).exp()                    # exp(-|x|) in (0, 1]
+    r = 1 / (e + 1)
+    return r * (e * below + (1 - below))               # r above 0, e * r below
 
 
 def _shift(x, axis):
@@ -252,8 +299,10 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
                   requires_grad=requires_grad, dtype=dtype)
 
 
-def matmul(a, b) -> Tensor:
-    """a @ b with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims broadcast."""
+def matmul(input, other) -> Tensor:
+    """input @ other with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims
+    broadcast."""
+    a, b = input, other
     a = a if isinstance(a, Tensor) else lift(a, b, "matmul")
     b = b if isinstance(b, Tensor) else lift(b, a, "matmul")
     if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
@@ -292,8 +341,10 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
     return Tensor._wrap(hot if axis in (-1, idx.ndim) else xp.moveaxis(hot, -1, axis))
 
 
-def where(cond, a, b) -> Tensor:
-    """Elementwise `a` where `cond` else `b`; the gradient flows to the chosen side only."""
+def where(condition, input, other) -> Tensor:
+    """Elementwise `input` where `condition` else `other`; the gradient flows to the chosen side
+    only."""
+    cond, a, b = condition, input, other
     cond = xp.asarray(unwrap(cond, "where"))
     if cond.dtype != xp.bool_:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
@@ -310,14 +361,18 @@ def where(cond, a, b) -> Tensor:
     return ops.Where.apply(a.expand(shape), b.expand(shape), cond=xp.broadcast_to(cond, shape))
 
 
-def maximum(a, b) -> Tensor:
+def maximum(input, other) -> Tensor:
     """Elementwise maximum; ties split the gradient evenly."""
-    return a.maximum(b) if isinstance(a, Tensor) else lift(a, b, "maximum").maximum(b)
+    if isinstance(input, Tensor):
+        return input.maximum(other)
+    return lift(input, other, "maximum").maximum(other)
 
 
-def minimum(a, b) -> Tensor:
+def minimum(input, other) -> Tensor:
     """Elementwise minimum; ties split the gradient evenly."""
-    return a.minimum(b) if isinstance(a, Tensor) else lift(a, b, "minimum").minimum(b)
+    if isinstance(input, Tensor):
+        return input.minimum(other)
+    return lift(input, other, "minimum").minimum(other)
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:

@@ -3,8 +3,6 @@
 Each method hands its work to one primitive (minigrad/ops.py) or, when there are arguments to read
 and check or a composite to build, to the function of the same name in minigrad/functions.py.
 """
-import math
-
 from . import autograd, ops
 from . import backend as B
 from .backend import xp
@@ -87,7 +85,12 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """The data for NumPy (np.asarray(t, dtype, copy=...)), copied only when asked or needed."""
+        if copy is False and dtype is not None and xp.dtype(dtype) != self.dtype:
+            raise ValueError(f"__array__: copy=False, but a {self.dtype} tensor must be copied to "
+                             f"become {xp.dtype(dtype)}")
+        out = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return out.copy() if copy and out is self.data else out
 
     def __len__(self):
         if self.ndim == 0:
@@ -105,6 +108,21 @@ class Tensor:
 
     __float__ = lambda self: float(self.item())
     __int__ = lambda self: int(self.item())
+
+    def __index__(self):
+        """An integer one-element tensor as a Python index (lists, range, slices), as in torch."""
+        if self.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError(f"__index__: only integer tensors of one element can be an index; got "
+                            f"shape {self.shape}, dtype {self.dtype}")
+        return int(self.data.item())
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (f"{loss:.4f}"); others as their repr."""
+        return format(self.item() if self.ndim == 0 else repr(self), spec)
+
+    def __round__(self, ndigits=None):
+        """round(t): half to even as torch.round; piecewise constant, so it carries no gradient."""
+        return Tensor._wrap(xp.asarray(xp.round(self.data, ndigits or 0)))
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -128,6 +146,12 @@ class Tensor:
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
     __neg__ = lambda self: ops.Neg.apply(self)
+    __pos__ = lambda self: self
+    __abs__ = lambda self: self.abs()
+    __floordiv__ = lambda self, o: F.floor_divide(self, o)
+    __rfloordiv__ = lambda self, o: F.floor_divide(self, o, True)
+    __mod__ = lambda self, o: F.remainder(self, o)
+    __rmod__ = lambda self, o: F.remainder(self, o, True)
     __matmul__ = lambda self, o: F.matmul(self, o)
     __rmatmul__ = lambda self, o: F.matmul(o, self)
 
@@ -155,11 +179,12 @@ class Tensor:
         return ops.Abs.apply(self)
 
     def relu(self) -> "Tensor":
-        return F.where(self > 0, self, 0.0)
+        """max(0, x) as torch.relu: gradient 0 at 0, nan stays nan."""
+        return ops.Relu.apply(self)
 
     def sigmoid(self) -> "Tensor":
-        """1 / (1 + exp(-x)), written with tanh so it never overflows."""
-        return (self * 0.5).tanh() * 0.5 + 0.5
+        """1 / (1 + exp(-x)), with relative precision in both tails (value and gradient)."""
+        return F.sigmoid(self)
 
     def astype(self, dtype) -> "Tensor":
         """Cast to `dtype`; the gradient is cast back. Integer and bool results carry none."""
@@ -190,77 +215,101 @@ class Tensor:
     __ge__ = lambda self, o: self._compare(o, xp.greater_equal)
     __eq__ = lambda self, o: self._compare(o, xp.equal)
     __ne__ = lambda self, o: self._compare(o, xp.not_equal)
-    __invert__ = lambda self: Tensor._wrap(~self.data)
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"invert (~): only bool and integer tensors, got dtype {self.dtype}")
+        return Tensor._wrap(~self.data)
+
     __and__ = lambda self, o: self._compare(o, xp.logical_and)
     __or__ = lambda self, o: self._compare(o, xp.logical_or)
 
-    def any(self, axis=None) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.any(axis=axis)))
+    # Reductions take torch's dim= and keepdim=, with NumPy's axis= and keepdims= as aliases.
+    def any(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.any(axis=dim, keepdims=keepdim)))
 
-    def all(self, axis=None) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.all(axis=axis)))
+    def all(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.all(axis=dim, keepdims=keepdim)))
 
-    def argmax(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.argmax(axis=axis, keepdims=keepdims)))
+    def argmax(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim)))
 
-    def argmin(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(xp.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
+    def argmin(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
+        return Tensor._wrap(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim)))
 
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return ops.Sum.apply(self, axis=F.axes(axis, self.ndim, "sum"), keepdims=keepdims)
+    def sum(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
+        return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Maximum over `axis`; tied maxima share the gradient evenly (like torch.amax)."""
-        axis = F.axes(axis, self.ndim, "max")
+    def max(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """Maximum over `dim` (the values, as torch.amax; tensor_ops' sort/topk give indices);
+        tied maxima share the gradient evenly."""
+        dim, keepdims = TO.reduction_args(dim, keepdim, numpy)
+        axis = F.axes(dim, self.ndim, "max")
         if any(self.shape[ax] == 0 for ax in axis) or (self.size == 0 and not axis):
             raise ValueError(f"max: cannot reduce a zero-size axis (tensor of shape {self.shape})")
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Minimum over `axis`; tied minima share the gradient evenly."""
-        return -((-self).max(axis, keepdims))
+    def min(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """Minimum over `dim`; tied minima share the gradient evenly."""
+        return -((-self).max(dim, keepdim, **numpy))
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return F.mean(self, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        return F.mean(self, *TO.reduction_args(dim, keepdim, numpy))
 
-    def var(self, axis=None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """Variance over `axis` with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
-        return F.var(self, axis, keepdims, correction)
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+            **numpy) -> "Tensor":
+        """Variance over `dim` with Bessel's `correction` (default 1 as torch; 0 as numpy.var;
+        unbiased=False is correction 0)."""
+        return TO.var(self, dim, unbiased, keepdim, correction=correction, **numpy)
 
-    def logsumexp(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """log(sum(exp(x))) over `axis`, computed stably."""
-        return F.logsumexp(self, axis, keepdims)
+    def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
+        """log(sum(exp(x))) over `dim`, computed stably."""
+        return F.logsumexp(self, *TO.reduction_args(dim, keepdim, numpy))
 
-    def softmax(self, axis: int = -1) -> "Tensor":
-        return F.softmax(self, axis)
+    def softmax(self, dim: int = -1, **numpy) -> "Tensor":
+        return F.softmax(self, TO.reduction_args(dim, False, numpy)[0])
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
-        return F.log_softmax(self, axis)
+    def log_softmax(self, dim: int = -1, **numpy) -> "Tensor":
+        return F.log_softmax(self, TO.reduction_args(dim, False, numpy)[0])
 
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
-    def flatten(self, start_axis: int = 0) -> "Tensor":
-        """Merge the axes from `start_axis` on into one."""
-        return self.reshape(self.shape[:start_axis] + (math.prod(self.shape[start_axis:]),))
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
+        return TO.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, axis=None) -> "Tensor":
-        return F.squeeze(self, axis)
+    def squeeze(self, dim=None) -> "Tensor":
+        return F.squeeze(self, dim)
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    def unsqueeze(self, dim: int) -> "Tensor":
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
-    def transpose(self, *axes) -> "Tensor":
-        """Permute axes with NumPy semantics: no argument reverses them all."""
-        return F.transpose(self, F.shape_args(axes))
+    def transpose(self, *dims) -> "Tensor":
+        """torch's transpose(dim0, dim1) swaps two dims; no argument reverses them all and a full
+        permutation permutes (NumPy's transpose, which permute and .T also give)."""
+        if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+            return self.swapaxes(*dims)
+        return F.transpose(self, F.shape_args(dims))
 
-    permute = transpose
+    def permute(self, *dims) -> "Tensor":
+        return F.transpose(self, F.shape_args(dims))
 
-    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
-        axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return self.transpose(axes)
+    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
+        return TO.swapaxes(self, axis0, axis1)
+
+    def swapdims(self, dim0: int, dim1: int) -> "Tensor":
+        return self.swapaxes(dim0, dim1)
+
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dims swapped (torch's .mT: a batch of transposed matrices)."""
+        return self.swapaxes(-2, -1)
 
     def expand(self, *shape) -> "Tensor":
         """Broadcast to `shape`, as numpy.broadcast_to (a view; the gradient sums back)."""
@@ -342,5 +391,197 @@ class Tensor:
     __imul__ = lambda self, o: self._augmented(o, Tensor.mul_, Tensor.__mul__)
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
+    # --- torch's vocabulary: each method is the composite of the same name in tensor_ops.py ---
+
+    def clamp(self, min=None, max=None):
+        return TO.clamp(self, min, max)
+
+    def floor(self):
+        return TO.floor(self)
+
+    def ceil(self):
+        return TO.ceil(self)
+
+    def trunc(self):
+        return TO.trunc(self)
+
+    def sign(self):
+        return TO.sign(self)
+
+    def isnan(self):
+        return TO.isnan(self)
+
+    def isinf(self):
+        return TO.isinf(self)
+
+    def isfinite(self):
+        return TO.isfinite(self)
+
+    def round(self, decimals=0):
+        return TO.round(self, decimals)
+
+    def sin(self):
+        return TO.sin(self)
+
+    def cos(self):
+        return TO.cos(self)
+
+    def log1p(self):
+        return TO.log1p(self)
+
+    def expm1(self):
+        return TO.expm1(self)
+
+    def rsqrt(self):
+        return TO.rsqrt(self)
+
+    def pow(self, exponent):
+        return TO.pow(self, exponent)
+
+    def square(self):
+        return TO.square(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return TO.nan_to_num(self, nan, posinf, neginf)
+
+    def logaddexp(self, other):
+        return TO.logaddexp(self, other)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **numpy):
+        return TO.std(self, dim, unbiased, keepdim, correction=correction, **numpy)
+
+    def amax(self, dim=(), keepdim=False):
+        return TO.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return TO.amin(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return TO.prod(self, dim, keepdim)
+
+    def cumsum(self, dim):
+        return TO.cumsum(self, dim)
+
+    def cumprod(self, dim):
+        return TO.cumprod(self, dim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return TO.norm(self, p, dim, keepdim)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return TO.argsort(self, dim, descending, stable)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return TO.sort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return TO.topk(self, k, dim, largest, sorted)
+
+    def take_along_dim(self, indices, dim=None):
+        return TO.take_along_dim(self, indices, dim)
+
+    def gather(self, dim, index):
+        return TO.gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        return TO.scatter_add(self, dim, index, src)
+
+    def scatter(self, dim, index, src=None, value=None):
+        return TO.scatter(self, dim, index, src, value)
+
+    def index_select(self, dim, index):
+        return TO.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return TO.masked_fill(self, mask, value)
+
+    def tril(self, diagonal=0):
+        return TO.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return TO.triu(self, diagonal)
+
+    def flip(self, dims):
+        return TO.flip(self, dims)
+
+    def roll(self, shifts, dims=None):
+        return TO.roll(self, shifts, dims)
+
+    def split(self, split_size_or_sections, dim=0):
+        return TO.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return TO.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return TO.unbind(self, dim)
+
+    def repeat(self, *sizes):
+        return TO.repeat(self, *sizes)
+
+    def tile(self, dims):
+        return TO.tile(self, dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        return TO.repeat_interleave(self, repeats, dim)
+
+    def expand_as(self, other):
+        return TO.expand_as(self, other)
+
+    def view(self, *shape):
+        return TO.view(self, *shape)
+
+    def unflatten(self, dim, sizes):
+        return TO.unflatten(self, dim, sizes)
+
+    def movedim(self, source, destination):
+        return TO.movedim(self, source, destination)
+
+    def bmm(self, mat2):
+        return TO.bmm(self, mat2)
+
+    def outer(self, vec2):
+        return TO.outer(self, vec2)
+
+    def matmul(self, other):
+        return TO.matmul(self, other)
+
+    def dim(self):
+        return TO.dim(self)
+
+    def numel(self):
+        return TO.numel(self)
+
+    def clone(self):
+        return TO.clone(self)
+
+    def contiguous(self):
+        return TO.contiguous(self)
+
+    def type_as(self, other):
+        return TO.type_as(self, other)
+
+    def to(self, *args, **kwargs):
+        return TO.to(self, *args, **kwargs)
+
+    def new_zeros(self, size, dtype=None):
+        return TO.new_zeros(self, size, dtype)
+
+    def where(self, condition, other):
+        return TO.where(self, condition, other)
+
+    def lerp(self, end, weight):
+        return TO.lerp(self, end, weight)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return TO.diagonal(self, offset, dim1, dim2)
+
+    def narrow(self, dim, start, length):
+        return TO.narrow(self, dim, start, length)
+
+    def clip(self, min=None, max=None):
+        return TO.clamp(self, min, max)
+
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)
+from . import tensor_ops as TO  # noqa: E402  (the same)

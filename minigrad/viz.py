@@ -15,7 +15,7 @@ What the picture shows (data flows top to bottom; `rankdir="LR"` turns it sidewa
 - Primitive ops are grey ellipses named after their class (`MatMul`). The tensors passed between
   ops are edges labelled with their shape (and dtype where it differs from the first output's).
   A one-element constant operand is written into
-  the op's label: `Mul(·, 0.5)`, `Where(·, 0)` (that is relu).
+  the op's label: `Mul(·, 0.5)`, `Pow(·, 2)`.
 - Every op records the composites and modules it ran in (`op.scope`, opened with `mg.scope`). Each
   call of a composite (`conv2d`, `linear`, `cross_entropy` ...) is one orange box named after it,
   with its output shape; its primitives are hidden (hover over the box in an SVG to list them).

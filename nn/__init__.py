@@ -35,6 +35,17 @@ __all__ += ["LayerNorm", "GroupNorm", "GELU", "SiLU", "Softplus", "Unflatten", "
             "Upsample", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
             "TransformerDecoderLayer"]
 
+# --- more activations, losses, distances, unfold/fold, channel dropout, padding (layers_more.py) --
+from .layers_more import (CELU, ELU, SELU, ConstantPad2d, CosineSimilarity, Dropout2d, Fold,
+                          Hardsigmoid, Hardswish, Hardtanh, HuberLoss, KLDivLoss, L1Loss, Mish,
+                          PairwiseDistance, ReflectionPad2d, ReLU6, ReplicationPad2d,
+                          SmoothL1Loss, Unfold, ZeroPad2d)
+
+__all__ += ["ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish",
+            "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineSimilarity",
+            "PairwiseDistance", "Unfold", "Fold", "Dropout2d", "ZeroPad2d", "ConstantPad2d",
+            "ReflectionPad2d", "ReplicationPad2d"]
+
 # --- embeddings and recurrent layers (nn/recurrent.py) ---------------------------------------------
 from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
 

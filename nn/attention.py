@@ -19,6 +19,7 @@ _ERF_P = 0.3275911
 _ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
+@mg.scope("erf")
 def _erf(x):
     """erf(x) to within 1.5e-7 as sign(x) (1 - t poly(t) exp(-x^2)), t = 1 / (1 + p |x|): a
     composite, because numpy has no erf; float32 rounding (6e-8) is of the same size."""

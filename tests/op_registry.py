@@ -276,6 +276,25 @@ OPS = [
        domain="positive"),
     Op("tanh", ("tanh",), lambda a: a.tanh(), np.tanh, shapes=UNARY, hyp=h_unary()),
     Op("abs", ("abs",), lambda a: a.abs(), np.abs, shapes=UNARY, hyp=h_unary()),
+    Op("abs_builtin", ("__abs__",), lambda a: abs(a), np.abs, shapes=UNARY, hyp=h_unary()),
+    Op("pos", ("__pos__",), lambda a: +a, lambda a: +a, shapes=UNARY, hyp=h_unary()),
+    Op("floordiv", ("__floordiv__",), lambda a, b: a // b, lambda a, b: a // b, shapes=BINARY,
+       hyp=h_broadcast(), grad=False,
+       errors=[err(lambda: O32(2) // O32(3), ValueError, "floor_divide", "(2,)", "(3,)"),
+               err(lambda: mg.tensor([3, 4]) // 0, ZeroDivisionError, "floor_divide"),
+               err(lambda: (O32(2) > 0) // (O32(2) > 0), TypeError, "floor_divide", "bool")]),
+    Op("rfloordiv", ("__rfloordiv__",), lambda a: 3.5 // a, lambda a: 3.5 // a, shapes=UNARY,
+       hyp=h_unary(), grad=False),
+    Op("mod", ("__mod__",), lambda a, b: a % b, lambda a, b: a % b, shapes=BINARY,
+       hyp=h_broadcast(), domain=("real", "positive"),
+       errors=[err(lambda: O32(2) % O32(3), ValueError, "remainder", "(2,)", "(3,)"),
+               err(lambda: mg.tensor([3, 4]) % 0, ZeroDivisionError, "remainder")]),
+    Op("mod_negative_divisor", ("__mod__",), lambda a: a % -0.7, lambda a: a % -0.7,
+       shapes=UNARY, hyp=h_unary()),
+    Op("rmod", ("__rmod__",), lambda a: 3.5 % a, lambda a: 3.5 % a,
+       lambda a: T().full_like(a, 3.5) % a, shapes=UNARY, hyp=h_unary()),   # torch's 3.5 % a has no grad
+    Op("round", ("__round__",), lambda a: round(a * 3), lambda a: np.round(a * 3),
+       lambda a: (a * 3).round(), shapes=UNARY, hyp=h_unary(), grad=False),
     Op("relu", ("relu",), lambda a: a.relu(), lambda a: np.maximum(a, 0), shapes=UNARY,
        hyp=h_unary()),
     Op("sigmoid", ("sigmoid",), lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)),
@@ -362,7 +381,11 @@ OPS = [
        hyp=h_unary()),
     Op("transpose", ("transpose",), lambda a: a.transpose(), lambda a: a.transpose(),
        lambda a: a.permute(tuple(reversed(range(a.ndim)))), shapes=UNARY, hyp=h_unary(),
-       errors=[err(lambda: O32(2, 3).transpose(0, 0), ValueError, "transpose", "(2, 3)")]),
+       errors=[err(lambda: O32(2, 3).transpose(0, 1, 1), ValueError, "transpose", "(2, 3)"),
+               err(lambda: O32(2, 3).transpose(0, 2), ValueError, "transpose", "(0, 2)", "(2, 3)")]),
+    Op("transpose_two_dims", ("transpose", "mT"), lambda a: a.transpose(0, -1) * 2 + a.mT.transpose(-1, -2),
+       lambda a: np.swapaxes(a, 0, -1) * 2 + a, lambda a: a.transpose(0, -1) * 2 + a.mT.transpose(-1, -2),
+       shapes=[((3, 3),), ((1, 1),)], hyp=h_unary(2, 2).filter(lambda s: s[0][0] == s[0][1])),
     Op("transpose_axes", ("transpose",), lambda a: a.transpose(1, 2, 0),
        lambda a: a.transpose(1, 2, 0), lambda a: a.permute(1, 2, 0),
        shapes=[((2, 1, 3),), ((2, 3, 4),), ((0, 2, 1),)], hyp=h_unary(3)),
@@ -533,6 +556,27 @@ for _name, _op in [("__iadd__", operator.iadd), ("__isub__", operator.isub),
     OPS.append(Op(f"{_name.strip('_')}_graph", (_name,), _augmented(_op), _plain, _plain,
                   shapes=BINARY, hyp=h_broadcast()))
 
+from op_registry_vocab import NOT_OPS_VOCAB, VOCAB  # noqa: E402  (it imports from here)
+
+OPS += VOCAB
+
+
+# Elementwise entries also run on extreme values against torch, forward and backward
+# (tests/test_ops.py::test_extreme_values_match_torch): every pair of the values below.
+# mg.maximum / mg.minimum are left out: their torch reference is clamp, whose gradient at a tie
+# and at nan differs from torch.maximum's (the primitive is covered by maximum / minimum).
+def extreme_values(dtype):
+    tiny = np.finfo(dtype).smallest_subnormal
+    return np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 1e4, -1e4, tiny, -tiny, 1.0, -1.0, 0.5,
+                     -2.5, 3.0], dtype)
+
+
+EXTREME = ["add", "radd_scalar", "sub", "rsub", "mul", "mul_int", "rmul", "div", "rdiv", "pow",
+           "pow_int", "pow_float", "rpow", "neg", "maximum", "minimum", "where_scalar", "exp",
+           "log", "sqrt", "tanh", "abs", "abs_builtin", "pos", "floordiv", "rfloordiv", "mod",
+           "mod_negative_divisor", "rmod", "round", "relu", "sigmoid"]
+
+
 # Public names that are not computations, each with the test that covers it.
 NOT_OPS = {
     "__init__": "test_dtype.py::test_tensor_constructor_dtypes",
@@ -541,6 +585,8 @@ NOT_OPS = {
     "__bool__": "test_core_errors.py::test_bool_of_many_elements",
     "__float__": "test_dtype.py::test_python_conversions",
     "__int__": "test_dtype.py::test_python_conversions",
+    "__index__": "test_dtype.py::test_index_and_format",
+    "__format__": "test_dtype.py::test_index_and_format",
     "__len__": "test_dtype.py::test_python_conversions",
     "__iter__": "test_dtype.py::test_python_conversions",
     "__hash__": "test_dtype.py::test_python_conversions",
@@ -600,6 +646,9 @@ NOT_OPS = {
 }
 
 
+NOT_OPS.update(NOT_OPS_VOCAB)
+
+
 def public_api():
     """Every public Tensor attribute and dunder it defines, and every name in mg.__all__."""
     skip = {"__doc__", "__module__", "__slots__", "__weakref__", "__dict__", "__qualname__"}
@@ -609,4 +658,9 @@ def public_api():
             dunder = name.startswith("__") and name.endswith("__")
             if (dunder or not name.startswith("_")) and name not in skip:
                 names.add(name)
-    return names | {f"mg.{name}" for name in mg.__all__}
+    return names | {f"mg.{name}" for name in mg.__all__} | NN_NAMES
+
+
+# the torch.nn.functional ops of nn/functional_ext.py, named "F.<op>" (tests/op_registry_nn.py)
+from op_registry_nn import NN_NAMES, NN_OPS  # noqa: E402
+OPS += NN_OPS

@@ -165,6 +165,43 @@ def test_python_conversions():
         len(s)
 
 
+def test_array_copy_keyword():
+    t = mg.tensor([1.0, 2.0])
+    assert np.asarray(t, copy=False) is t.data
+    copied = np.asarray(t, copy=True)
+    assert copied is not t.data and np.shares_memory(copied, t.data) is False
+    assert np.array(t, dtype=np.float64, copy=True).dtype == np.float64
+    with pytest.raises(ValueError, match="copy=False.*float32.*float64"):
+        np.asarray(t, dtype=np.float64, copy=False)
+
+
+def test_index_and_format():
+    assert [10, 20, 30][mg.tensor(1)] == 20 and list(range(5))[mg.tensor([2]):] == [2, 3, 4]
+    with pytest.raises(TypeError, match=r"__index__.*shape \(\), dtype float32"):
+        [1, 2][mg.tensor(1.0)]
+    with pytest.raises(TypeError, match=r"__index__.*shape \(2,\)"):
+        [1, 2][mg.tensor([0, 1])]
+    assert f"{mg.tensor(2.5):.3f}" == "2.500" and f"{mg.tensor(7):>3}" == "  7"
+    assert f"{mg.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+
+
+def test_bool_of_one_element_and_invert():
+    assert bool(mg.tensor([0.5])) is True and bool(mg.tensor(0)) is False
+    assert (~mg.tensor([1, -2])).tolist() == [-2, 1]
+    with pytest.raises(TypeError, match=r"invert.*float32"):
+        ~mg.tensor([1.0])
+
+
+def test_floordiv_and_mod_match_python_and_torch_signs():
+    a, b = mg.tensor([5.5, -5.5, 5.5, -5.5]), mg.tensor([2.0, 2.0, -2.0, -2.0])
+    assert (a // b).tolist() == [2.0, -3.0, -3.0, 2.0]
+    assert (a % b).tolist() == [1.5, 0.5, -0.5, -1.5]
+    assert (mg.tensor([7, -7]) // 2).tolist() == [3, -4] and (mg.tensor([7, -7]) % 2).tolist() == [1, 1]
+    big = mg.tensor([1e10], dtype=mg.float64)
+    assert (big % 3.3).item() == np.remainder(1e10, 3.3)       # exact, not 1e10 - 3.3 * q
+    assert round(mg.tensor([2.5, 3.5, -0.5])).tolist() == [2.0, 4.0, -0.0]
+
+
 def test_repr():
     assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(mg.tensor([1, 2])) == "tensor([1, 2])"

@@ -449,9 +449,9 @@ _SCRIPT = textwrap.dedent("""
 """)
 
 
-def _python(tmp_path, *args):
-    script = tmp_path / "train.py"
-    script.write_text(_SCRIPT)
+def _python(script, *args):
+    """Start `script` (written once, before any process starts: a process still reading it must
+    never see it rewritten)."""
     return subprocess.Popen([sys.executable, str(script), *args], stderr=subprocess.PIPE)
 
 
@@ -462,8 +462,10 @@ def _finish(process):
 
 def test_sigkill_mid_epoch_then_resume_is_bit_identical_and_seeds_repeat_across_processes(
         tmp_path):
-    first, second = _python(tmp_path, "full", str(tmp_path)), None
-    killed = _python(tmp_path, "kill", str(tmp_path))
+    script = tmp_path / "train.py"
+    script.write_text(_SCRIPT)
+    first, second = _python(script, "full", str(tmp_path)), None
+    killed = _python(script, "kill", str(tmp_path))
     deadline = time.monotonic() + 120
     while not (tmp_path / "hanging").exists():
         assert killed.poll() is None, killed.stderr.read().decode()
@@ -476,8 +478,8 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical_and_seeds_repeat_across_
     assert (state["epoch"], state["step"]) == (1, 2)        # batch 10 of 8 an epoch: mid-epoch 1
     _finish(first)
     os.rename(tmp_path / "full.npz", tmp_path / "first.npz")
-    second, resumed = _python(tmp_path, "full", str(tmp_path)), \
-        _python(tmp_path, "resume", str(tmp_path))
+    second, resumed = _python(script, "full", str(tmp_path)), \
+        _python(script, "resume", str(tmp_path))
     _finish(second)
     _finish(resumed)
     a, b, c = (mg.load(tmp_path / f"{name}.npz") for name in ("first", "full", "resume"))

@@ -13,7 +13,7 @@ import pytest
 from conftest import require
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_registry import NOT_OPS, OPS, make_inputs, public_api
+from op_registry import EXTREME, NOT_OPS, OPS, extreme_values, make_inputs, public_api
 
 import minigrad as mg
 
@@ -247,3 +247,99 @@ def test_sliding_window_backward_loops_over_offsets_not_add_at():
     x = mg.tensor(np.arange(20.0).reshape(4, 5), requires_grad=True)
     x.sliding_window((2, 2), (0, 1), stride=2).sum().backward()
     assert x.grad.tolist() == [[1.0] * 4 + [0.0]] * 4
+
+
+# --- extreme values: ±inf, nan, ±0.0, ±1e4, ± the smallest subnormal, against torch ---------------
+
+def _same(actual, expected, rtol, signed_zeros, what, inputs):
+    """Equal within rtol, nan where torch has nan, and (forward) the sign of every zero."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    close = np.isclose(actual, expected, rtol=rtol, atol=1e-300) | (actual == expected)
+    close |= np.isnan(actual) & np.isnan(expected)
+    if signed_zeros:
+        close &= ~((actual == 0) & (expected == 0) & (np.signbit(actual) != np.signbit(expected)))
+    bad = np.argwhere(~close)
+    examples = [(tuple(float(x[tuple(i)]) for x in inputs), float(actual[tuple(i)]),
+                 float(expected[tuple(i)])) for i in bad[:4]]
+    assert not bad.size, f"{what}: {len(bad)} differ from torch, e.g. (inputs, ours, torch) {examples}"
+
+
+def _torch_artefact(name, inputs):
+    """torch's vectorised float remainder gives nan for a positive subnormal divisor, where the
+    exact remainder (minigrad's, NumPy's fmod) is 0: those pairs are pinned separately."""
+    if name not in ("mod", "rmod") or len(inputs) == 1 and name == "mod":
+        return np.zeros(inputs[0].shape, bool)
+    divisor = inputs[-1]
+    return (divisor != 0) & (np.abs(divisor) < np.finfo(divisor.dtype).tiny)
+
+
+def _check_extreme(torch, name, fm, ft, k, grad, dtype):
+    v = extreme_values(dtype)
+    inputs = [v] if k == 1 else [np.repeat(v[:, None], len(v), 1), np.repeat(v[None, :], len(v), 0)]
+    xm = [mg.tensor(a, requires_grad=grad) for a in inputs]
+    xt = [torch.tensor(a, requires_grad=grad) for a in inputs]
+    out_m, out_t = fm(*xm), ft(*xt)
+    skip = _torch_artefact(name, inputs)
+    rtol = 2e-6 if dtype == np.float32 else 1e-13
+    expected = np.where(skip, out_m.numpy(), out_t.detach().numpy())
+    _same(out_m.numpy(), expected, rtol, True, f"{name} {dtype.__name__} forward", inputs)
+    if not grad:
+        return
+    out_m.backward(mg.ones_like(out_m))
+    out_t.backward(torch.ones_like(out_t))
+    for i, (m, t) in enumerate(zip(xm, xt)):        # 1 - tanh^2 cancels: float32 grads to 2e-5
+        gm = np.zeros(m.shape) if m.grad is None else m.grad.numpy()
+        gt = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
+        _same(gm, np.where(skip, gm, gt), 2e-5 if dtype == np.float32 else 1e-12, False,
+              f"{name} {dtype.__name__} gradient of input {i}", inputs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("op", [op for op in OPS if op.name in EXTREME], ids=str)
+def test_extreme_values_match_torch(torch, op, dtype):
+    with np.errstate(all="ignore"):
+        _check_extreme(torch, op.name, op.fn, op.torch, len(op.shapes[0]), op.grad, dtype)
+
+
+def _activations(torch):
+    from nn import functional as F
+    tf = torch.nn.functional
+    return {"F.relu": (F.relu, tf.relu), "F.leaky_relu": (F.leaky_relu, tf.leaky_relu),
+            "F.sigmoid": (F.sigmoid, torch.sigmoid), "F.tanh": (F.tanh, torch.tanh),
+            "F.softplus": (F.softplus, tf.softplus), "F.logsigmoid": (F.logsigmoid, tf.logsigmoid),
+            "F.silu": (F.silu, tf.silu)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ["F.relu", "F.leaky_relu", "F.sigmoid", "F.tanh", "F.softplus",
+                                  "F.logsigmoid", "F.silu"])
+def test_extreme_values_of_activations_match_torch(torch, name, dtype):
+    fm, ft = _activations(torch)[name]
+    with np.errstate(all="ignore"):
+        _check_extreme(torch, name, fm, ft, 1, True, dtype)
+
+
+def test_remainder_by_a_subnormal_is_exact():
+    tiny = np.finfo(np.float64).smallest_subnormal
+    a = mg.tensor([1.0, -1.0, 1e4, 3.5], dtype=mg.float64)
+    out = (a % tiny).numpy()
+    assert out.tolist() == [0.0, 0.0, 0.0, 0.0] and np.signbit(out).tolist() == [0, 1, 0, 0]
+
+
+def test_gelu_differs_from_torch_by_its_erf_approximation_only(torch):
+    """F.gelu's erf is Abramowitz and Stegun's 7.1.26, |error| < 1.5e-7 (docs/attention.md): so
+    |gelu - torch's| <= 0.5 |x| 1.5e-7 in float64, and the same nan, inf and signed zeros. (Over
+    a dense grid on [-8, 8] the gradient's largest difference is 5.3e-7.)"""
+    from nn import functional as F
+    v = extreme_values(np.float64)
+    x, xt = mg.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    with np.errstate(all="ignore"):
+        out, ref = F.gelu(x), torch.nn.functional.gelu(xt)
+        out.sum().backward()
+        ref.sum().backward()
+    finite = np.isfinite(v)
+    got, want = out.numpy(), ref.detach().numpy()
+    assert (np.abs(got[finite] - want[finite]) <= 0.75e-7 * np.abs(v[finite])).all()
+    np.testing.assert_array_equal(got[~finite], want[~finite])          # inf, nan, nan
+    assert (np.signbit(got) == np.signbit(want))[got == 0].all()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=0, atol=6e-7)

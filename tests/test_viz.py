@@ -109,7 +109,7 @@ def test_tensor_roles_and_labels():
     assert "(2, 3) float64" in dot and "(2,) float64" in dot and "(2, 3) float64" in dot
     assert f"= {loss.item():.4g}" in dot                        # the loss value
     assert 'fillcolor="#d9ead3"' in dot and 'fillcolor="#cfe2f3"' in dot   # parameter, input
-    assert op_nodes(dot) == ["linear", "Where(·, 0)", "cross_entropy"]     # relu: where(x>0, x, 0)
+    assert op_nodes(dot) == ["linear", "Relu", "cross_entropy"]
     assert clusters(dot) == ["fc"]
     assert '" (2, 2)"' in dot                                   # edges carry shapes
 
@@ -235,7 +235,7 @@ def residual_graph():
 def test_module_scopes_become_nested_clusters_with_paths():
     dot = viz.to_dot(residual_graph())
     assert clusters(dot) == ["net", "net/block1", "net/block1/conv", "net/block1/drop"]
-    assert op_nodes(dot) == ["conv2d", "Mul", "Add", "Where(·, 0)", "Sum", "Div(·, 32)"]
+    assert op_nodes(dot) == ["conv2d", "Mul", "Add", "Relu", "Sum", "Div(·, 32)"]
     # the conv parameters sit inside the conv cluster
     conv = dot.split('label="net/block1/conv"')[1].split("}")[0]
     assert "block1.conv.weight" in conv and "block1.conv.bias" in conv
@@ -262,13 +262,13 @@ def test_depth_draws_module_boxes_with_parameter_counts():
     assert "constant" not in tensor_nodes(top)                         # the mask is folded too
     assert tensor_nodes(top) == ["input", "loss"]
     deep = viz.to_dot(loss, depth=3)
-    assert op_nodes(deep) == ["net/block1/conv", "net/block1/drop", "Add", "Where(·, 0)", "Sum",
+    assert op_nodes(deep) == ["net/block1/conv", "net/block1/drop", "Add", "Relu", "Sum",
                               "Div(·, 32)"]
     assert clusters(deep) == ["net", "net/block1"]
     assert "conv2d" in deep.split("net/block1/conv</b>")[1].split("]")[0]   # what the box holds
     block = viz.to_dot(loss, depth=2)
     assert op_nodes(block) == ["net/block1", "Sum", "Div(·, 32)"]
-    assert "conv2d → Mul → Add → Where" in block          # what the block runs, in order
+    assert "conv2d → Mul → Add → Relu" in block          # what the block runs, in order
     labelled = viz.to_dot(loss, depth=3, module_label={"net/block1/conv": "conv (Conv2d)"})
     assert "conv (Conv2d)" in op_nodes(labelled)
     assert clusters(viz.to_dot(loss, depth=3, module_label={"net/block1": "B1"})) == ["net", "B1"]

@@ -21,15 +21,14 @@ adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean inde
 The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
 model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
 
-Size budget: 350 code lines
 """
 import contextlib
 
-from . import ops
-from .autograd import enable_grad
-from .backend import xp
-from .tensor import Tensor
-from .viz import _walk
+from .. import ops
+from ..autograd import enable_grad
+from ..backend import xp
+from ..tensor import Tensor
+from ..viz import _walk
 
 MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
 
@@ -261,11 +260,11 @@ def _plain(kind):
 _RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
           "adaptive_avg_pool2d": _adaptive_avg_pool, "batch_norm": _batch_norm,
           "linear": _linear, "relu": _plain("Relu"), "leaky_relu": _leaky_relu,
-          "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "softmax": _softmax("Softmax"),
+          "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "erf": _plain("Erf"), "softmax": _softmax("Softmax"),
           "log_softmax": _softmax("LogSoftmax")}
 _BROADCASTING = {"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "MatMul", "Where"}
 _SAME = {"Maximum": "Max", "Minimum": "Min", **{name: name for name in (
-    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "MatMul")}}
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "Relu", "MatMul")}}
 
 
 class _Graph:

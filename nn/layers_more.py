@@ -1,0 +1,232 @@
+"""PyTorch-style layers over nn/functional_ext.py: piecewise activations, regression and divergence
+losses, similarity and distance, unfold/fold, channel dropout and 2-D padding, each handing its
+work to one functional op with torch.nn's names and defaults.
+
+Size budget: 130 code lines
+"""
+from . import functional as F
+from .losses import _Loss
+from .module import Module
+
+
+class _Activation(Module):
+    """An elementwise activation; `inplace` is accepted for torch's signature (the result is
+    always a new tensor)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        return self._fn(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_Activation):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    _fn = staticmethod(F.selu)
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6)."""
+    _fn = staticmethod(F.relu6)
+
+
+class Hardsigmoid(_Activation):
+    """min(max(x + 3, 0), 6) / 6."""
+    _fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_Activation):
+    """x * min(max(x + 3, 0), 6) / 6."""
+    _fn = staticmethod(F.hardswish)
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x))."""
+    _fn = staticmethod(F.mish)
+
+
+class ELU(_Activation):
+    """x where x > 0, else alpha (exp(x) - 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class CELU(ELU):
+    """x where x > 0, else alpha (exp(x / alpha) - 1)."""
+
+    def forward(self, x):
+        return F.celu(x, self.alpha)
+
+
+class Hardtanh(_Activation):
+    """x limited to [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        if max_val < min_val:
+            raise ValueError(f"Hardtanh: max_val {max_val} is below min_val {min_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |input - target|."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities `input` from `target` (reduction 'batchmean' is the
+    true divergence per sample)."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class CosineSimilarity(Module):
+    """Cosine of the angle between x1 and x2 along `dim`."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """||x1 - x2 + eps||_p along the last dim."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class Unfold(Module):
+    """(N, C, H, W) -> (N, C*KH*KW, L) sliding blocks (im2col)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x):
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, " \
+               f"padding={self.padding}, stride={self.stride}"
+
+
+class Fold(Unfold):
+    """(N, C*KH*KW, L) blocks summed back into (N, C, *output_size) (col2im)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability p while training, scaling the rest by 1 / (1 - p)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be between 0 and 1, got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class ConstantPad2d(Module):
+    """Pad the last two dims by `padding` (an int, or (left, right, top, bottom)) with value."""
+    mode = "constant"
+
+    def __init__(self, padding, value: float = 0.0):
+        super().__init__()
+        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        self.value = value
+        if len(self.padding) != 4:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or 4 ints, got "
+                             f"{padding!r}")
+
+    def forward(self, x):
+        return F.pad(x, self.padding, self.mode, self.value if self.mode == "constant" else None)
+
+    def extra_repr(self):
+        return f"padding={self.padding}" + (f", value={self.value}" if self.value else "")
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pad the last two dims with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad2d(ZeroPad2d):
+    """Pad the last two dims with their mirror image (the edge not repeated)."""
+    mode = "reflect"
+
+
+class ReplicationPad2d(ZeroPad2d):
+    """Pad the last two dims by repeating the edge."""
+    mode = "replicate"
