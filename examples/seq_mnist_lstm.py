@@ -125,7 +125,7 @@ def main(argv=None):
     x_test, y_test = data[2], data[3]
     images = mg.tensor(x_test[:2], requires_grad=True)    # so the picture starts at the images
     run.draw_graph(nn.CrossEntropyLoss()(model(images), mg.tensor(y_test[:2])),
-                   inputs={"images": images})
+                   inputs={"images": images}, depth=1)    # the LSTM as one box
     test_acc = log.epochs[-1]["test_acc"]
     published, reference = [], {}
     torch = None if args.no_reference else _torch()
