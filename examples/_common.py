@@ -225,7 +225,7 @@ class TrainLog:
 
 def correct(logits, y) -> int:
     """How many rows of logits (N, classes) have their largest entry at the label."""
-    return int((logits.argmax(axis=1) == y).sum().item())
+    return int((logits.argmax(dim=1) == y).sum().item())
 
 
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
