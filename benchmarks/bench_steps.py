@@ -194,7 +194,7 @@ def chain_steps(torch, compiled, n_ops=1000):
     fast = None
     if compiled is not None:
         def step(x, w, b):
-            x.grad = None
+            x.grad = w.grad = b.grad = None     # a compiled step must not read the last call's
             bench_ops.chain(x, w, b, n_ops).backward()
         rng = np.random.default_rng(0)
         leaves = [mg.tensor(rng.standard_normal(10).astype(np.float32), requires_grad=True)
