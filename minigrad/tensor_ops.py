@@ -109,11 +109,8 @@ def logaddexp(input, other) -> Tensor:
 def _broadcast(a, b, op):
     b = b if isinstance(b, Tensor) else F.lift(b, a, op)
     a, b = F.promote(a, b) if a.dtype != b.dtype else (a, b)
-    try:
-        shape = xp.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                         "together") from None
+    a, b = F.broadcast(a, b, op)        # names both shapes when they do not broadcast
+    shape = xp.broadcast_shapes(a.shape, b.shape)
     return a.expand(shape), b.expand(shape)
 
 
@@ -579,6 +576,7 @@ FUNCTIONS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfin
              "repeat_interleave", "unflatten", "movedim", "bmm", "outer", "matmul", "numel",
              "clone", "lerp", "diagonal", "narrow", "einsum", "clip", "cat", "stack", "linspace"]
 clip = clamp
+__all__ = FUNCTIONS
 
 
 def _tensor_first(name, fn):
