@@ -164,7 +164,7 @@ def reduction_args(dim, keepdim, numpy):
 
 
 def constant_reduction(input, fn, dim, keepdim, numpy) -> Tensor:
-    """any, all, argmax or argmin by NumPy's `fn` over torch's (dim, keepdim): a constant."""
+    """any, all, argmax or argmin (the array method `fn`) over torch's dim: a constant."""
     dim, keepdim = reduction_args(dim, keepdim, numpy)
     axes(dim, input.shape, fn.__name__)
     return Tensor._wrap(xp.asarray(fn(input.data, axis=dim, keepdims=keepdim)))

@@ -235,16 +235,16 @@ class Tensor:
 
     # Reductions take torch's dim= and keepdim=, with NumPy's axis= and keepdims= as aliases.
     def any(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        return F.constant_reduction(self, xp.any, dim, keepdim, numpy)
+        return F.constant_reduction(self, xp.ndarray.any, dim, keepdim, numpy)
 
     def all(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        return F.constant_reduction(self, xp.all, dim, keepdim, numpy)
+        return F.constant_reduction(self, xp.ndarray.all, dim, keepdim, numpy)
 
     def argmax(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        return F.constant_reduction(self, xp.argmax, dim, keepdim, numpy)
+        return F.constant_reduction(self, xp.ndarray.argmax, dim, keepdim, numpy)
 
     def argmin(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        return F.constant_reduction(self, xp.argmin, dim, keepdim, numpy)
+        return F.constant_reduction(self, xp.ndarray.argmin, dim, keepdim, numpy)
 
     def sum(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         dim, keepdim = F.reduction_args(dim, keepdim, numpy)
