@@ -153,6 +153,13 @@ def _flat(out):
     return [t for o in out for t in _flat(o)] if isinstance(out, (tuple, list)) else [out]
 
 
+def _filled(a, b):
+    """Whether array `a` (`b` in the second recording) holds one value and has a shape that
+    follows the batch: an initial state of zeros, attention's mask of rows that see no key."""
+    return a.shape != b.shape and a.size > 0 and bool((a == a.flat[0]).all()) and bool(
+        (b == a.flat[0]).all())
+
+
 def _is_max(op):
     """Whether Sub `op` subtracts the (detached, clipped) maximum of its first operand over the
     axes where the second has size 1."""
@@ -273,7 +280,7 @@ class _Graph:
                 pairs.append((_compact(a.data), _compact(b.data)))
                 if id(a) not in self.names and type(op).__name__ in _BROADCASTING:
                     self.names[id(a)] = self.const(pairs[-1][0])    # ONNX broadcasts it back
-        if type(op) is ops.Where:
+        if type(op) is ops.Where and not _filled(op.cond, op2.cond):
             pairs.append((_compact(op.cond), _compact(op2.cond)))
         if type(op) is ops.Index:       # index arrays (argmax, masks) computed from the data
             pairs += [(a, b) for a, b in zip(op.key, op2.key)
@@ -286,21 +293,22 @@ class _Graph:
                                  "replay it. Compute it inside a composite export knows "
                                  f"({', '.join(_RULES)}) or from tensors that require grad")
 
+    def fill(self, a, b):
+        """A filled array (see _filled) as an Expand of its value to the batch."""
+        return self.node("Expand", [self.const(a.reshape(-1)[:1].reshape((1,) * a.ndim)),
+                                    self.batch_shape(a.shape, b.shape, "a constant")])
+
     def _computed(self, op, op2, a, b):
         """Name constant operand `a` (`b` in the second recording) by the nodes that compute it,
-        where they are known: one value filled to a shape that follows the batch (an initial
-        state of zeros), or the detached maximum that softmax subtracts."""
-        value = a.data.reshape(-1)[:1]
-        if a.shape != b.shape and a.size and (a.data == value).all() and (b.data == value).all():
-            fill = self.const(value.reshape((1,) * a.ndim))
-            self.names[id(a)] = self.node("Expand", [fill, self.batch_shape(
-                a.shape, b.shape, "a constant")])
-        elif type(op) is ops.Sub and a is op.inputs[1] and _is_max(op) and _is_max(op2):
+        where they are known: a filled constant, or the detached maximum softmax subtracts."""
+        name = self.fill(a.data, b.data) if _filled(a.data, b.data) else None
+        if name is None and type(op) is ops.Sub and a is op.inputs[1] and _is_max(op) and \
+                _is_max(op2):
             axes = [i for i, n in enumerate(a.shape) if n == 1]
-            self.names[id(a)] = self._reduce("Max", self.name(op.inputs[0]), axes)
-        else:
-            return
-        self.computed.add(id(a))
+            name = self._reduce("Max", self.name(op.inputs[0]), axes)
+        if name is not None:
+            self.names[id(a)] = name
+            self.computed.add(id(a))
 
     def _reduce(self, kind, x, axes):
         if kind == "Max" and self.opset < 18:      # axes an attribute until opset 18
@@ -324,7 +332,9 @@ class _Graph:
         elif kind == "Cast":
             y = self.node("Cast", x, to=self.helper.np_dtype_to_tensor_dtype(out.dtype))
         elif kind == "Where":
-            y = self.node("Where", [self.const(_compact(op.cond), "cond"), *x])
+            cond = self.fill(op.cond, op2.cond) if _filled(op.cond, op2.cond) else \
+                self.const(_compact(op.cond), "cond")
+            y = self.node("Where", [cond, *x])
         elif kind == "Concat":
             y = self.node("Concat", x, axis=op.axis)
         elif kind in ("Sum", "Max"):
