@@ -227,6 +227,33 @@ def test_composites_become_one_operator_each():
     assert fixed.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 2
 
 
+@pytest.mark.parametrize("name, kinds", [
+    ("ELU", ["Elu"]), ("SELU", ["Selu"]), ("CELU", ["Celu"]), ("Hardtanh", ["Clip"]),
+    ("Hardswish", ["HardSigmoid", "Mul"]), ("Mish", ["Softplus", "Tanh", "Mul"]),
+    ("Softplus_beta", ["Mul", "Softplus", "Div"]), ("Embedding", ["Gather"]),
+    ("ConvTranspose2d", ["ConvTranspose"]), ("Fold", ["Col2Im"])])
+def test_layers_become_their_onnx_operators_and_agree_at_extreme_values(name, kinds):
+    ort = require("onnxruntime")
+    factory, sample, *options = MODELS[name]
+    options = dict(*options)
+    mg.manual_seed(0)
+    model = factory().eval()
+    x = _inputs([sample], options, np.random.default_rng(0), 4)[0]
+    proto = mg.onnx.export(model, x, opset_version=options.get("opset_version", 17))
+    assert [n.op_type for n in proto.graph.node if n.op_type != "Identity"] == kinds
+    if sample == (7,):
+        x = np.array([[-100, -30, -3, 0, 3, 30, 100]], np.float32)
+        (got,) = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x})
+        with mg.no_grad():
+            np.testing.assert_allclose(got, model(mg.tensor(x)).numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_limits_read_from_the_data_need_inputs_beyond_them():
+    require("onnx")
+    with pytest.raises(ValueError, match="hardtanh's limits can only be read where"):
+        mg.onnx.export(nn.Hardtanh(-5.0, 5.0), mg.randn(4, 7))
+
+
 def test_model_without_onnx_equivalent_names_the_primitive():
     require("onnx")
     x = mg.randn(2, 3, 8)
