@@ -3,20 +3,26 @@
 `export(model_or_fn, example_inputs, path)` runs the model once in eval mode on the example
 inputs (made to require grad, so that every op is recorded) and walks the graph autodiff would
 walk. Each call of a composite that ONNX has as one operator becomes that operator, found through
-the scope the composite opens (the same scopes the graph pictures draw as boxes): `conv2d` ->
-Conv, `max_pool2d` -> MaxPool, `avg_pool2d` -> AveragePool, `adaptive_avg_pool2d` (to 1x1 or
-whole tiles) -> GlobalAveragePool / AveragePool, `batch_norm` (eval) -> BatchNormalization,
-`linear` on (N, I) -> Gemm, `relu`, `leaky_relu`, `sigmoid`, `tanh`, `softmax`, `log_softmax`.
-Every other op is lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum ->
-ReduceSum ...). Parameters and buffers become initializers named by their module paths
+the scope the composite opens (the same scopes the graph pictures draw as boxes; rules.py has one
+rule per scope name): `conv2d` -> Conv, `conv_transpose2d` -> ConvTranspose, `max_pool2d` ->
+MaxPool, `avg_pool2d` -> AveragePool, `adaptive_avg_pool2d` (to 1x1 or whole tiles) ->
+GlobalAveragePool / AveragePool, `batch_norm` (eval) -> BatchNormalization, `linear` on (N, I)
+-> Gemm, `fold` -> Col2Im (opset 18), and the activations (`relu`, `elu`, `hardtanh` -> Clip,
+`hardswish` -> HardSigmoid and Mul, `mish` -> Softplus, Tanh and Mul ...). Every other op is
+lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum -> ReduceSum, Windows -> a
+Gather per axis, an integer input used as an index -> Gather ...), so a recurrent layer exports
+as its unrolled steps. Parameters and buffers become initializers named by their module paths
 (`conv1.weight`, `bn.running_mean`).
 
 The batch dimension is dynamic by default: the forward pass is recorded a second time with one
 more sample and other values, and the dimensions that differ between the two recordings become
-"batch" in the model. The second recording also catches a constant computed from the data outside
-a composite that export knows (a mask, a detached maximum), which a model file could not replay:
-that fails with an error naming the primitive, as does a primitive with no ONNX lowering (the
-adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean indexing).
+"batch" in the model. The second recording also tells the constants that follow the data (a
+mask, a detached maximum), which a model file could not replay, from those it can rebuild: one
+value filled to a shape that follows the batch (an initial state of zeros; so a data mask that
+both example inputs leave uniform is taken for one) becomes an Expand, the detached maximum that
+softmax subtracts a ReduceMax. Any other fails with an error naming the primitive, as does a
+primitive with no ONNX lowering (Remainder, the adjoints IndexAdd and WindowsAdd outside
+conv_transpose2d and fold, boolean indexing).
 
 The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
 model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
