@@ -12,8 +12,9 @@ import nn
 from conftest import require
 from nn import functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-import cat_classifier, cnn_bn, lenet5, resnet, seed_cnn  # noqa: E402
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))
+import cat_classifier, char_gpt, cnn_bn, lenet5, resnet, seed_cnn, seq_mnist_lstm, vae  # noqa: E402
 
 
 def keras_style_model():
@@ -21,6 +22,15 @@ def keras_style_model():
     return nn.Sequential([nn.Conv2D(8, 3, input_shape=(1, 28, 28), use_bias=False),
                           nn.MaxPooling2D(pool_size=2), nn.Flatten(),
                           nn.Dense(10, activation="softmax")])
+
+
+def small_gpt():
+    """examples/char_gpt.py's model, small, with random embeddings (they start at zero)."""
+    model = char_gpt.make_gpt(nn, F, mg.zeros)(12, 6, 8, 2, 2)
+    with mg.no_grad():
+        model.wte.copy_(mg.randn(12, 8))
+        model.wpe.copy_(mg.randn(6, 8))
+    return model
 
 
 class Inline(nn.Module):
@@ -46,6 +56,9 @@ MODELS = {   # name -> (model factory, one sample's shape or a list of them[, op
     "cat_classifier": (lambda: cat_classifier.l_layer_model(48), (48,)),
     "seed_cnn": (seed_cnn.seed_cnn, (1, 28, 28)),
     "keras_style": (keras_style_model, (1, 28, 28)),
+    "char_gpt": (small_gpt, (5,), {"indices": 12}),
+    "seq_mnist_lstm": (lambda: seq_mnist_lstm.make_model(nn, hidden_size=16), (1, 28, 28)),
+    "vae": (lambda: vae.make_vae(nn, F)(4), [(1, 28, 28), (4,)]),     # (loss, logits)
     "Linear": (lambda: nn.Linear(5, 3), (5,)),
     "Conv2d": (lambda: nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2), (4, 9, 9)),
     "Conv2d_1x1": (lambda: nn.Conv2d(3, 5, 1, bias=False), (3, 6, 6)),
@@ -303,3 +316,8 @@ def test_every_public_module_has_an_export_case_or_is_listed():
     missing = public - cased - {key.split("_")[0] for key in NOT_EXPORTED} - NOT_CHECKED
     assert not missing, f"nn modules with no ONNX export case: {sorted(missing)}"
     assert not (cased & NOT_CHECKED), f"listed as unchecked but tested: {cased & NOT_CHECKED}"
+
+
+def test_every_example_model_has_an_export_case():
+    examples = {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")}
+    assert examples <= set(MODELS), f"examples with no ONNX export case: {examples - set(MODELS)}"

@@ -351,7 +351,7 @@ class _Graph:
         elif kind == "Pad":
             y = self._pad(op, x[0], out)
         elif kind == "Index":
-            y = self._index(op, x[0], self.shape(op, op2))
+            y = self._index(op, op2, x[0])
         elif kind == "Windows":
             y = self._windows(op.params, x[0], op.inputs[0].shape)
         else:
@@ -379,7 +379,7 @@ class _Graph:
         return self.node("Pad", [x, self.const(xp.asarray(lo + hi, dtype=xp.int64), "pads"),
                                  self.const(value, "pad_value")])
 
-    def _index(self, op, x, shape):
+    def _index(self, op, op2, x):
         """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
         among whole slices as a Gather."""
         key, shape_in = list(op.key), op.inputs[0].shape
@@ -407,7 +407,7 @@ class _Graph:
         if rows:
             x = self.node("Slice", [x, *(self.const(xp.asarray(v, dtype=xp.int64), "slice")
                                          for v in zip(*rows))])
-        return self.node("Reshape", [x, shape])
+        return self.node("Reshape", [x, self.shape(op, op2)])
 
     def _value_info(self, name, t, t2):
         dims = ["batch" if n != m else n for n, m in zip(t.shape, t2.shape)]
