@@ -165,7 +165,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
                                                     "max_pool2d")
     if ph or pw:
         x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=-math.inf)
-    return _windows(x, kernel, stride, dilation).max(0)
+    return _windows(x, kernel, stride, dilation).amax(0)
 
 
 @mg.scope("avg_pool2d")
