@@ -11,6 +11,7 @@ import minigrad as mg
 import nn
 from conftest import require
 from nn import functional as F
+from nn import keras
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -129,6 +130,12 @@ MODELS = {   # name -> (model factory, one sample's shape or a list of them[, op
         8, 2, 16, batch_first=True, norm_first=True, activation="gelu"), (3, 8)),
     "TransformerEncoder": (lambda: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2), (3, 8)),
+    "keras_LSTM": (lambda: keras.layers.LSTM(6, return_sequences=True), (5, 3)),
+    "keras_GRU": (lambda: keras.layers.GRU(6, return_state=True), (5, 3)),
+    "keras_SimpleRNN": (lambda: keras.layers.SimpleRNN(6), (5, 3)),
+    "keras_text_classifier": (lambda: keras.Sequential([
+        keras.layers.Embedding(10, 4), keras.layers.LSTM(6), keras.layers.Dense(3)]), (5,),
+        {"indices": 10}),
     "TransformerDecoderLayer": (lambda: nn.TransformerDecoderLayer(8, 2, 16, batch_first=True),
                                 [(3, 8), (4, 8)]),
 }

@@ -261,17 +261,21 @@ class _Graph:
 
     def batch_shape(self, s1, s2, kind):
         """Shape `s1` (`s2` in the second recording) as a tensor, with the batch size read from the
-        first input."""
+        first input: a dimension that follows the batch is a multiple of it (T * N in a recurrent
+        layer's input projection)."""
         if s1 == s2:
             return self.const(xp.asarray(s1, dtype=xp.int64), "shape")
-        if any(n != m and (n, m) != self.batches for n, m in zip(s1, s2)):
-            raise ValueError(f"onnx.export: {kind} to {s1} depends on the batch "
-                             "size in a way export cannot follow; use dynamic_batch=False")
+        (b1, b2), parts = self.batches, []
         if "batch" not in self.names:
             size = self.node("Shape", [self.names[id(self.first.inputs[0])]])
             self.names["batch"] = self.node("Gather", [size, self.const(xp.zeros(1, xp.int64))])
-        parts = [self.names["batch"] if n != m else self.const(xp.asarray([n], xp.int64), "dim")
-                 for n, m in zip(s1, s2)]
+        for n, m in zip(s1, s2):
+            if n != m and (n % b1 or n // b1 * b2 != m):
+                raise ValueError(f"onnx.export: {kind} to {s1} depends on the batch "
+                                 "size in a way export cannot follow; use dynamic_batch=False")
+            parts.append(self.const(xp.asarray([n], xp.int64), "dim") if n == m else
+                         self.names["batch"] if n == b1 else self.node(
+                             "Mul", [self.names["batch"], self.const(xp.asarray([n // b1], xp.int64))]))
         return self.node("Concat", parts, axis=0)
 
     def _check_constants(self, op, op2):
