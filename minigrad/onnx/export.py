@@ -122,18 +122,17 @@ class _Trace:
             if key is not None:
                 groups.setdefault(key, []).append(op)
         rules = {key: self._rule(key[-1][1], members) for key, members in groups.items()}
-        self.units, done = [], set()
+        self.units = []
         for op in self.ops:
             key = _composite(op)
             if key is None or rules[key] is None:
                 self.units.append(("op", op))
-            elif op is groups[key][-1] and key not in done:
-                done.add(key)
+            elif op is groups[key][-1]:     # the call's last op: its output is the node's
                 self.units.append(("node", rules[key], groups[key]))
 
     def _rule(self, name, members):
-        """The ONNX node (op type, input tensors, attributes) for one composite call, or None to
-        lower its primitives instead."""
+        """The ONNX nodes for one composite call, as steps (op type, inputs, attributes), or None
+        to lower its primitives instead."""
         inside = {id(op) for op in members}
         outer = {}
         for op in members:
@@ -273,9 +272,10 @@ class _Graph:
             if n != m and (n % b1 or n // b1 * b2 != m):
                 raise ValueError(f"onnx.export: {kind} to {s1} depends on the batch "
                                  "size in a way export cannot follow; use dynamic_batch=False")
-            parts.append(self.const(xp.asarray([n], xp.int64), "dim") if n == m else
-                         self.names["batch"] if n == b1 else self.node(
-                             "Mul", [self.names["batch"], self.const(xp.asarray([n // b1], xp.int64))]))
+            dim = self.const(xp.asarray([n], xp.int64), "dim") if n == m else self.names["batch"]
+            if n != m and n != b1:
+                dim = self.node("Mul", [dim, self.const(xp.asarray([n // b1], xp.int64), "dim")])
+            parts.append(dim)
         return self.node("Concat", parts, axis=0)
 
     def _check_constants(self, op, op2):
@@ -338,7 +338,8 @@ class _Graph:
         elif kind == "Reshape":
             y = self.node("Reshape", [x[0], self.shape(op, op2)])
         elif kind == "Expand":
-            y = self.node("Expand", [x[0], self.batch_shape(out.shape, self.second.made[id(op2)].shape, kind)])
+            shape = self.batch_shape(out.shape, self.second.made[id(op2)].shape, kind)
+            y = self.node("Expand", [x[0], shape])
         elif kind == "Cast":
             y = self.node("Cast", x, to=self.helper.np_dtype_to_tensor_dtype(out.dtype))
         elif kind == "Where":
