@@ -272,6 +272,19 @@ def test_limits_read_from_the_data_need_inputs_beyond_them():
     require("onnx")
     with pytest.raises(ValueError, match="hardtanh's limits can only be read where"):
         mg.onnx.export(nn.Hardtanh(-5.0, 5.0), mg.randn(4, 7))
+    with pytest.raises(ValueError, match="fold exports as Col2Im, which needs opset_version >= 18"):
+        mg.onnx.export(nn.Fold((4, 5), 2), mg.randn(2, 8, 12))
+
+
+@pytest.mark.parametrize("opset", [13, 18])     # ReduceMax's axes: an attribute, then an input
+def test_tensor_softmax_subtracts_its_maximum_as_reduce_max(opset):
+    ort = require("onnxruntime")
+    x = mg.randn(3, 4, 5) * 10
+    proto = mg.onnx.export(lambda t: t.softmax(1), x, opset_version=opset)
+    assert "ReduceMax" in [n.op_type for n in proto.graph.node]
+    x = mg.randn(6, 4, 5) * 10
+    (got,) = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})
+    np.testing.assert_allclose(got, x.softmax(1).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_model_without_onnx_equivalent_names_the_primitive():
