@@ -11,6 +11,7 @@ from .. import ops
 from ..backend import xp
 from ..tensor import Tensor
 
+
 def _find(members, cls):
     return next((op for op in members if type(op) is cls), None)
 
