@@ -51,6 +51,10 @@ class LRScheduler:
     def _lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    def _scaled(self, factor) -> list[float]:
+        """Each group's current lr times `factor` (left as they are for a factor of 1)."""
+        return self._lrs() if factor == 1 else [lr * factor for lr in self._lrs()]
+
     def state_dict(self) -> dict:
         """Every attribute but the optimizer (numbers and lists only, so mg.save can store it)."""
         return {k: copy.deepcopy(v) for k, v in vars(self).items() if k != "optimizer"}
@@ -102,9 +106,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return self._lrs()
-        return [lr * self.gamma for lr in self._lrs()]
+        due = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
+        return self._scaled(self.gamma if due else 1)
 
 
 class MultiStepLR(LRScheduler):
@@ -118,10 +121,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        hits = self.milestones.count(self.last_epoch)
-        if hits == 0:
-            return self._lrs()
-        return [lr * self.gamma ** hits for lr in self._lrs()]
+        return self._scaled(self.gamma ** self.milestones.count(self.last_epoch))
 
 
 class ExponentialLR(LRScheduler):
@@ -132,9 +132,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self._initial:
-            return self._lrs()
-        return [lr * self.gamma for lr in self._lrs()]
+        return self._scaled(1 if self._initial else self.gamma)
 
 
 class CosineAnnealingLR(LRScheduler):
