@@ -53,7 +53,26 @@ class _Op(Module):
 
 
 class _WeightBias(Module):
-    """Shared by Linear and Conv2d: a weight laid out (out, in, ...) and an optional bias."""
+    """Shared by Linear, Conv2d and ConvTranspose2d: a weight and an optional bias."""
+
+    def _make_parameters(self, weight_shape, bias_size):
+        """A zero weight and, unless bias_size is None, a zero bias; then the default init."""
+        self.weight = Parameter(mg.zeros(weight_shape))
+        self.bias = None if bias_size is None else Parameter(mg.zeros(bias_size))
+        self.reset_parameters()
+
+    def _conv_settings(self, cls, in_channels, out_channels, kernel_size, stride, dilation,
+                       groups):
+        """Check and keep what the convolutions share: channel counts divisible by groups, and
+        kernel_size, stride and dilation as pairs."""
+        groups = _int(groups, "groups", cls, 1)
+        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if _int(n, what, cls, 1) % groups:
+                raise ValueError(f"{cls}: {what}={n} is not divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", cls, 1)
+        self.stride = _pair(stride, "stride", cls, 1)
+        self.dilation = _pair(dilation, "dilation", cls, 1)
 
     def reset_parameters(self):
         """PyTorch's default init: kaiming_uniform_(a=sqrt(5)) makes the weight
@@ -72,9 +91,7 @@ class Linear(_WeightBias):
         super().__init__()
         self.in_features = _int(in_features, "in_features", "Linear", 0)
         self.out_features = _int(out_features, "out_features", "Linear", 0)
-        self.weight = Parameter(mg.zeros(out_features, in_features))
-        self.bias = Parameter(mg.zeros(out_features)) if bias else None
-        self.reset_parameters()
+        self._make_parameters((out_features, in_features), out_features if bias else None)
 
     def forward(self, x):
         n = self.in_features
@@ -100,19 +117,12 @@ class Conv2d(_WeightBias):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True):
         super().__init__()
-        groups = _int(groups, "groups", "Conv2d", 1)
-        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if _int(n, what, "Conv2d", 1) % groups:
-                raise ValueError(f"Conv2d: {what}={n} is not divisible by groups={groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
-        self.stride = _pair(stride, "stride", "Conv2d", 1)
-        self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
+        self._conv_settings("Conv2d", in_channels, out_channels, kernel_size, stride, dilation,
+                            groups)
         self.padding = padding if padding in ("same", "valid") else \
             _pair(padding, "padding (an int, a pair, 'same' or 'valid')", "Conv2d", 0)
-        self.weight = Parameter(mg.zeros(out_channels, in_channels // groups, *self.kernel_size))
-        self.bias = Parameter(mg.zeros(out_channels)) if bias else None
-        self.reset_parameters()
+        self._make_parameters((out_channels, in_channels // groups, *self.kernel_size),
+                              out_channels if bias else None)
 
     def forward(self, x):
         C = self.in_channels

@@ -107,20 +107,12 @@ class ConvTranspose2d(_WeightBias):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1):
         super().__init__()
-        groups = _int(groups, "groups", "ConvTranspose2d", 1)
-        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if _int(n, what, "ConvTranspose2d", 1) % groups:
-                raise ValueError(f"ConvTranspose2d: {what}={n} is not divisible by "
-                                 f"groups={groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", "ConvTranspose2d", 1)
-        self.stride = _pair(stride, "stride", "ConvTranspose2d", 1)
+        self._conv_settings("ConvTranspose2d", in_channels, out_channels, kernel_size, stride,
+                            dilation, groups)
         self.padding = _pair(padding, "padding", "ConvTranspose2d", 0)
         self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d", 0)
-        self.dilation = _pair(dilation, "dilation", "ConvTranspose2d", 1)
-        self.weight = Parameter(mg.zeros(in_channels, out_channels // groups, *self.kernel_size))
-        self.bias = Parameter(mg.zeros(out_channels)) if bias else None
-        self.reset_parameters()
+        self._make_parameters((in_channels, out_channels // groups, *self.kernel_size),
+                              out_channels if bias else None)
 
     def forward(self, x):
         C = self.in_channels
