@@ -24,11 +24,8 @@ class _Weighted:
         outs = _outputs(self.fn(*inputs))
         if self.weights is None:
             self.weights = [self.rng.standard_normal(o.shape) for o in outs]
-        total = None
-        for o, w in zip(outs, self.weights):
-            term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
-            total = term if total is None else total + term
-        return total
+        terms = [(o * Tensor._wrap(w.astype(o.dtype))).sum() for o, w in zip(outs, self.weights)]
+        return sum(terms[1:], terms[0]) if terms else None
 
 
 def _check_inputs(inputs, caller):

@@ -155,11 +155,9 @@ def _expand_rule(expand):
     """`expand` as a predicate on composite names."""
     if isinstance(expand, bool):
         return lambda name: expand
-    if isinstance(expand, str):
-        return lambda name: name == expand
     if callable(expand):
         return expand
-    names = set(expand)
+    names = {expand} if isinstance(expand, str) else set(expand)
     return lambda name: name in names
 
 
