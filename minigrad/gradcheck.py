@@ -29,6 +29,7 @@ class _Weighted:
 
 
 def _check_inputs(inputs, caller):
+    """(the inputs as a list, the indices of those that require grad), after checking them."""
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
@@ -36,7 +37,7 @@ def _check_inputs(inputs, caller):
         if x.requires_grad and x.dtype != xp.float64:
             raise TypeError(f"{caller}: input {i} is {x.dtype}; finite differences need float64 "
                             "inputs (use .double())")
-    return inputs
+    return inputs, [i for i, x in enumerate(inputs) if x.requires_grad]
 
 
 def _analytic(scalar, inputs, wrt):
@@ -68,8 +69,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     Outputs are reduced to a scalar with fixed random weights. Raises GradcheckError naming the
     input and its worst element on a mismatch; returns True otherwise.
     """
-    inputs = _check_inputs(inputs, "gradcheck")
-    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    inputs, wrt = _check_inputs(inputs, "gradcheck")
     if not wrt:
         raise ValueError("gradcheck: no input has requires_grad=True")
     scalar = _Weighted(fn, seed)
@@ -88,8 +88,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                   seed: int = 0) -> bool:
     """gradcheck of the (create_graph=True) gradient of `fn`: checks second derivatives."""
-    inputs = _check_inputs(inputs, "gradgradcheck")
-    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    inputs, wrt = _check_inputs(inputs, "gradgradcheck")
     scalar = _Weighted(fn, seed)
 
     def first_grads(*xs):

@@ -412,12 +412,10 @@ class _Picture:
                 inner = [e for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
                 part = (inner[0], inner[0][1]) if inner else (id(op), type(op).__name__)
                 self.box_parts.setdefault(unit, {})[part[0]] = part[1]
-            out = self.made[id(op)]
-            is_output = any(out is o for o in self.outputs)
-            leaves = is_output or any(self.unit[id(u)] != unit
-                                      for u in self.consumers.get(id(out), ()))
-            if unit[0] == "box" and leaves:
-                self.box_out.setdefault(unit, []).append(out.shape)
+                out = self.made[id(op)]
+                if any(out is o for o in self.outputs) or any(
+                        self.unit[id(u)] != unit for u in self.consumers.get(id(out), ())):
+                    self.box_out.setdefault(unit, []).append(out.shape)     # it leaves the box
             for x in op.inputs or ():
                 if id(x) in self.shown:
                     edge(self.shown[id(x)], uid, None, (id(x), uid))
