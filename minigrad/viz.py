@@ -295,14 +295,12 @@ class _Picture:
         return "constant" if not t.requires_grad and self._internal(t) else "input"
 
     def _internal(self, c):
-        """Does constant `c` only meet data that entered its users' common scope from outside?"""
+        """Does constant `c` only meet data that entered its users' common scope from outside
+        (is the output of one of its users such data)?"""
         users = self.consumers[id(c)]
         prefix = os.path.commonprefix([_scope(op) for op in users])
-        if not prefix:
-            return False
-        entering, n = self._entering_data(prefix), len(prefix)
-        return any(x._ctx is not None and (id(x) in entering or _scope(x._ctx)[:n] != prefix)
-                   for op in users for x in op.inputs)
+        entering = self._entering_data(prefix) if prefix else set()
+        return any(id(self.made[id(op)]) in entering for op in users)
 
     def _entering_data(self, prefix):
         """Ids of the tensors made inside scope `prefix` from data that came from outside it."""
