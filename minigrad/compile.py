@@ -13,12 +13,12 @@
 2. The two recordings must agree: the same operations wired the same way, and every array made
    from NumPy data inside the step equal on both calls. Anything else is refused.
 3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
-   elementwise primitives write straight into their preallocated outputs (NumPy's `out=`), the
-   other operations compute a fresh array that is copied into theirs, and the optimizer's update
-   functions run again on the live parameters and state (so a changed learning rate counts).
-   Results are returned as fresh tensors. Not done yet: reusing dead temporaries' buffers and
-   fusing elementwise chains (numexpr), so today the replay saves Python overhead (small models)
-   but costs an extra copy per non-elementwise op (large ones).
+   elementwise primitives and matmuls write straight into their preallocated outputs (NumPy's
+   `out=`), a reshape that must copy copies once, into its buffer; the other operations compute
+   a fresh array that is copied into theirs, and the optimizer's update functions run again on
+   the live parameters and state (so a changed learning rate counts). Results are returned as
+   fresh tensors. Not done yet: reusing dead temporaries' buffers and fusing elementwise chains
+   (numexpr).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
@@ -41,6 +41,21 @@ _UFUNCS = {ops.Add: xp.add, ops.Sub: xp.subtract, ops.Mul: xp.multiply, ops.Div:
            ops.Neg: xp.negative, ops.Pow: xp.power, ops.Exp: xp.exp, ops.Log: xp.log,
            ops.Sqrt: xp.sqrt, ops.Tanh: xp.tanh, ops.Abs: xp.absolute, ops.Maximum: xp.maximum,
            ops.Minimum: xp.minimum}
+
+
+def _matmul_into(out, a, b):
+    (xp.dot if a.ndim == 2 == b.ndim and out.flags.c_contiguous else xp.matmul)(a, b, out=out)
+
+
+def _reshape_into(out, a, shape):
+    """A copying reshape written straight into its buffer: one copy, not two."""
+    if out.flags.c_contiguous:
+        out.reshape(a.shape)[...] = a
+    else:
+        out[...] = a.reshape(shape)
+
+
+_INTO = {ops.MatMul: _matmul_into, ops.Reshape: _reshape_into}   # other ops: computed, copied in
 
 
 def _bounds(a):
@@ -252,6 +267,10 @@ class _Program:
             if kind == "prim" and fn in _UFUNCS and not params and out is not None:
                 _UFUNCS[fn](*[self.views[i] for i in ins], out=self.views[out])
                 continue        # written in place: no temporary
+            if kind == "prim" and fn in _INTO and out is not None:
+                _INTO[fn](self.views[out], *[self.views[i] for i in ins],
+                          **{k: self._resolve(v) for k, v in params.items()})
+                continue
             if kind == "prim":
                 arrays = [self.views[i] for i in ins]
                 value = fn().forward(*arrays, **{k: self._resolve(v) for k, v in params.items()})

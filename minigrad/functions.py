@@ -169,7 +169,7 @@ def sigmoid(x):
 def _shift(x, axis):
     """The detached maximum over `axis` (kept): subtracting it keeps exp from overflowing. It is
     clipped to the lowest finite value, so rows of -inf stay -inf instead of becoming nan."""
-    return x.detach().max(axis, keepdims=True).maximum(-xp.finfo(x.dtype).max)
+    return x.detach().amax(axis, keepdim=True).maximum(-xp.finfo(x.dtype).max)
 
 
 def logsumexp(x, axis, keepdims):

@@ -249,18 +249,13 @@ class Tensor:
         dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
         return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
 
-    def max(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        """Maximum over `dim` (the values, as torch.amax; tensor_ops' sort/topk give indices);
-        tied maxima share the gradient evenly."""
-        dim, keepdims = TO.reduction_args(dim, keepdim, numpy)
-        axis = F.axes(dim, self.ndim, "max")
-        if any(self.shape[ax] == 0 for ax in axis) or (self.size == 0 and not axis):
-            raise ValueError(f"max: cannot reduce a zero-size axis (tensor of shape {self.shape})")
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+    def max(self, dim=None, keepdim: bool = False, **numpy):
+        """torch.max: all values, (values, indices) along an int dim, or the elementwise maximum
+        with a Tensor; NumPy's axis= or a tuple of dims gives the values (tensor_ops.max)."""
+        return TO.max(self, dim, keepdim, **numpy)
 
-    def min(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        """Minimum over `dim`; tied minima share the gradient evenly."""
-        return -((-self).max(dim, keepdim, **numpy))
+    def min(self, dim=None, keepdim: bool = False, **numpy):
+        return TO.min(self, dim, keepdim, **numpy)
 
     def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         return F.mean(self, *TO.reduction_args(dim, keepdim, numpy))

@@ -7,10 +7,12 @@ function here takes the tensor first under torch's name and parameter names, and
 a Tensor method and as `mg.<name>` (the two lists at the end), as in torch. Rounding, sign,
 comparisons and index results are piecewise constant: they carry no gradient.
 
-Size budget: 370 code lines
+Size budget: 380 code lines
 """
+import builtins
 import collections
 import math
+import numbers
 import string
 
 from . import ops
@@ -18,13 +20,14 @@ from . import functions as F
 from .backend import default_float, xp
 from .tensor import Tensor
 
-SortResult = collections.namedtuple("SortResult", "values indices")
+ValuesIndices = collections.namedtuple("ValuesIndices", "values indices")
 
 
 def _dim(dim, ndim, op):
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
+    n = builtins.max(ndim, 1)           # this module's max and min are torch's
+    if not -n <= dim < n:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions")
-    return dim % max(ndim, 1)
+    return dim % n
 
 
 def _const(array):
@@ -123,12 +126,51 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return input.var(dim, unbiased, keepdim, correction=correction, **numpy).sqrt()
 
 
-def amax(input, dim=(), keepdim: bool = False) -> Tensor:
-    return input.max(dim if dim != () else None, keepdim)
+def amax(input, dim=(), keepdim: bool = False, op: str = "amax") -> Tensor:
+    """The maximum over `dim` (all dims when () or None); tied maxima share the gradient evenly."""
+    axis = F.axes(None if dim == () else dim, input.ndim, op)
+    _nonempty(input, axis, op)
+    return ops.Max.apply(input, axis=axis, keepdims=keepdim)
 
 
-def amin(input, dim=(), keepdim: bool = False) -> Tensor:
-    return input.min(dim if dim != () else None, keepdim)
+def amin(input, dim=(), keepdim: bool = False, op: str = "amin") -> Tensor:
+    return -amax(-input, dim, keepdim, op)
+
+
+def _nonempty(input, axis, op):
+    if any(input.shape[ax] == 0 for ax in axis) or (input.size == 0 and not axis):
+        raise ValueError(f"{op}: cannot reduce a zero-size axis (tensor of shape {input.shape})")
+
+
+def max(input, dim=None, keepdim: bool = False, **numpy):
+    """torch.max: the maximum of all values when `dim` is None; (values, indices) along an int
+    `dim` (the first maximum's index; the gradient reaches that element, as torch's); the
+    elementwise maximum when `dim` is a Tensor. A tuple of dims, or NumPy's axis=/keepdims=,
+    gives the values only, as amax and numpy.max do."""
+    return _extremum(input, dim, keepdim, numpy, "max")
+
+
+def min(input, dim=None, keepdim: bool = False, **numpy):
+    """torch.min, the mirror image of max."""
+    return _extremum(input, dim, keepdim, numpy, "min")
+
+
+def _extremum(input, dim, keepdim, numpy, op):
+    if isinstance(dim, Tensor):
+        return (F.maximum if op == "max" else F.minimum)(input, dim)
+    if numpy or not isinstance(dim, numbers.Integral):
+        reduce = amax if op == "max" else amin
+        return reduce(input, *reduction_args(dim, keepdim, numpy), op=op)
+    d = _dim(dim, input.ndim, op)
+    if input.ndim == 0:
+        return ValuesIndices(input.clone(), _const(xp.zeros((), xp.int64)))
+    _nonempty(input, (d,), op)
+    pick = xp.argmax if op == "max" else xp.argmin
+    idx = _const(xp.expand_dims(pick(input.data, axis=d), d))
+    values = take_along_dim(input, idx, d)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return ValuesIndices(values, idx)
 
 
 def prod(input, dim=None, keepdim: bool = False) -> Tensor:
@@ -190,19 +232,19 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return _const(xp.argsort(key, axis=dim, kind="stable").astype(xp.int64))
 
 
-def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
     """(values, indices) as torch.sort; values gather the input, so the gradient reaches it."""
     idx = argsort(input, dim, descending)
-    return SortResult(take_along_dim(input, idx, dim), idx)
+    return ValuesIndices(take_along_dim(input, idx, dim), idx)
 
 
-def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
     """The k largest (or smallest) along `dim`, sorted, as (values, indices)."""
     d = _dim(dim, input.ndim, "topk")
     if not 0 <= k <= (input.shape[d] if input.ndim else 1):
         raise ValueError(f"topk: k = {k} is out of range for dim {dim} of shape {input.shape}")
     idx = _slice(argsort(input, d, descending=largest), d, 0, k)
-    return SortResult(take_along_dim(input, idx, d), idx)
+    return ValuesIndices(take_along_dim(input, idx, d), idx)
 
 
 # --- indexing ------------------------------------------------------------------------------------
@@ -315,7 +357,7 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple:
     d, sizes = _dim(dim, input.ndim, "split"), split_size_or_sections
     n = input.shape[d]
     if isinstance(sizes, int):
-        sizes = [min(sizes, n - i) for i in range(0, n, sizes)] if sizes > 0 else None
+        sizes = [builtins.min(sizes, n - i) for i in range(0, n, sizes)] if sizes > 0 else None
     if sizes is None or sum(sizes) != n:
         raise ValueError(f"split: sizes {split_size_or_sections} do not split dim {dim} of shape "
                          f"{input.shape}")
@@ -325,7 +367,7 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple:
 
 def chunk(input, chunks: int, dim: int = 0) -> tuple:
     n = input.shape[_dim(dim, input.ndim, "chunk")]
-    return split(input, max(-(-n // chunks), 1), dim)
+    return split(input, builtins.max(-(-n // chunks), 1), dim)
 
 
 def unbind(input, dim: int = 0) -> tuple:
@@ -483,8 +525,9 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of dims dim1 and dim2 as the last dim, as torch.diagonal."""
     d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
     x = movedim(movedim(input, d1, -1), d2 - (d2 > d1), -1)
-    n = max(0, min(x.shape[-2] + min(offset, 0), x.shape[-1] - max(offset, 0)))
-    rows = xp.arange(n) - min(offset, 0)
+    low, high = builtins.min(offset, 0), builtins.max(offset, 0)
+    n = builtins.max(0, builtins.min(x.shape[-2] + low, x.shape[-1] - high))
+    rows = xp.arange(n) - low
     return x[..., rows, rows + offset]
 
 
@@ -532,7 +575,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def swapaxes(input, axis0: int, axis1: int) -> Tensor:
-    if not all(-input.ndim <= a < max(input.ndim, 1) for a in (axis0, axis1)):
+    if not all(-input.ndim <= a < builtins.max(input.ndim, 1) for a in (axis0, axis1)):
         raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
                          f"{input.shape}")
     axes = list(range(input.ndim))
@@ -544,7 +587,7 @@ def swapaxes(input, axis0: int, axis1: int) -> Tensor:
 
 FUNCTIONS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "round",
              "sin", "cos", "log1p", "expm1", "rsqrt", "pow", "square", "nan_to_num", "logaddexp",
-             "std", "amax", "amin", "prod", "cumsum", "cumprod", "norm", "argsort", "sort",
+             "std", "amax", "amin", "max", "min", "prod", "cumsum", "cumprod", "norm", "argsort", "sort",
              "topk", "take_along_dim", "gather", "scatter_add", "scatter", "index_select",
              "masked_fill", "tril", "triu", "flip", "roll", "split", "chunk", "unbind", "tile",
              "repeat_interleave", "unflatten", "movedim", "bmm", "outer", "matmul", "numel",

@@ -168,7 +168,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Te
     defaults to kernel_size (as torch.nn.functional.max_pool2d). Ties share the gradient."""
     x, kernel, stride, _, dilation = _pool_args(x, kernel_size, stride, padding, dilation,
                                                 "max_pool2d", -math.inf)
-    return _windows(x, kernel, stride, dilation).max(0)
+    return _windows(x, kernel, stride, dilation).amax(0)
 
 
 @mg.scope("avg_pool2d")

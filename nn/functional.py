@@ -234,7 +234,7 @@ def cross_entropy(input: Tensor, target, *, reduction: str = "mean",
     target = target if isinstance(target, Tensor) else mg.tensor(target)
     q, axis = _target_distribution(input, target, label_smoothing, "cross_entropy")
     _check_reduction(reduction, "cross_entropy")
-    z = input - input.detach().max(axis, keepdims=True)
+    z = input - input.detach().amax(axis, keepdim=True)
     lse = z.exp().sum(axis).log()
     if target.dtype.kind == "f":            # probabilities need not sum to 1, as in PyTorch
         lse = lse * q.sum(axis)

@@ -101,7 +101,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 def _norm(x, p, dim, keepdim, op):
     """The p-norm over `dim`, with gradient 0 (not nan) where the norm is 0, as PyTorch's."""
     if p == math.inf:
-        return x.abs().max(dim, keepdim)
+        return x.abs().amax(() if dim is None else dim, keepdim)
     if not p > 0:
         raise ValueError(f"{op}: p must be positive or inf, got {p} (input {x.shape})")
     s = (x * x if p == 2 else x.abs() if p == 1 else x.abs() ** p).sum(dim, keepdim)

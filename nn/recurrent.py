@@ -84,10 +84,11 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
-def _step(mode, gi, state, w_hh, b_hh):
-    """One time step: gi (N, G*H) is the input's projection, state (h,) or (h, c) -> new state."""
+def _step(mode, gi, state, w_hh_t, b_hh):
+    """One time step: gi (N, G*H) is the input's projection, w_hh_t (H, G*H) the transposed
+    hidden weight, state (h,) or (h, c) -> new state."""
     h = state[0]
-    gh = h @ w_hh.T
+    gh = h @ w_hh_t
     gh = gh if b_hh is None else gh + b_hh
     H = h.shape[-1]
     if mode == "RNN_TANH":
@@ -111,9 +112,9 @@ def _run_direction(mode, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
     """x (T, N, I), state of (N, H) tensors -> outputs (T, N, H) and the final state."""
     T, N, _ = x.shape
     gi = F.linear(x.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)    # every step at once
-    outputs = [None] * T
+    outputs, w_hh_t = [None] * T, w_hh.T                                 # one transpose
     for t in (reversed(range(T)) if reverse else range(T)):
-        state = _step(mode, gi[t], state, w_hh, b_hh)
+        state = _step(mode, gi[t], state, w_hh_t, b_hh)
         outputs[t] = state[0]
     return mg.stack(outputs, 0), state
 
@@ -279,7 +280,7 @@ class _CellBase(Module):
                                  f"for input {input.shape}, got {got}")
             state = state if batched else tuple(s.unsqueeze(0) for s in state)
         state = _step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), state,
-                      self.weight_hh, self.bias_hh)
+                      self.weight_hh.T, self.bias_hh)
         state = state if batched else tuple(s.squeeze(0) for s in state)
         return state if n_state == 2 else state[0]
 

@@ -99,39 +99,58 @@ def _activation(activation):
     return F.relu if activation == "relu" else F.gelu
 
 
-class TransformerEncoderLayer(Module):
+class _TransformerLayer(Module):
+    """The encoder and decoder layers' shared parts: torch's submodules, in torch's order (the
+    decoder's `multihead_attn`, `norm3` and `dropout3` with cross=True), and the residual
+    blocks, each followed by its LayerNorm (or preceded, with norm_first)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                 batch_first, norm_first, bias, cross):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
+        if cross:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.norm_first = norm_first
+        self.norms = [LayerNorm(d_model, layer_norm_eps, bias=bias) for _ in range(2 + cross)]
+        self.dropouts = [Dropout(dropout) for _ in range(2 + cross)]
+        for name, modules in (("norm", self.norms), ("dropout", self.dropouts)):
+            for n, module in enumerate(modules, 1):
+                setattr(self, f"{name}{n}", module)         # norm1, norm2, dropout1, ...
+        self.activation = _activation(activation)
+
+    def _residual(self, x, blocks):
+        for n, block in enumerate(blocks):
+            norm = self.norms[n]
+            x = x + self.dropouts[n](block(norm(x))) if self.norm_first else \
+                norm(x + self.dropouts[n](block(x)))
+        return x
+
+    def _attend(self, attention, x, memory, mask, padding, is_causal):
+        return attention(x, memory, memory, attn_mask=mask, key_padding_mask=padding,
+                         need_weights=False, is_causal=is_causal)[0]
+
+    def _feed_forward(self, x):
+        return self.linear2(self.dropout(self.activation(self.linear1(x))))
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention then a feed-forward block, each with a residual connection and LayerNorm
     (after it, or before it with norm_first), as torch.nn.TransformerEncoderLayer."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True):
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.activation = _activation(activation)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, cross=False)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
-
-    def _sa_block(self, x, mask, padding, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self._residual(src, [
+            lambda y: self._attend(self.self_attn, y, y, src_mask, src_key_padding_mask,
+                                   is_causal),
+            self._feed_forward])
 
 
 class TransformerEncoder(Module):
@@ -151,48 +170,22 @@ class TransformerEncoder(Module):
         return x if self.norm is None else self.norm(x)
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over the encoder's memory, then a feed-forward block, each with
     a residual connection and LayerNorm, as torch.nn.TransformerDecoderLayer."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True):
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.norm3 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, cross=True)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False,
                 memory_is_causal: bool = False):
-        x = tgt
-        blocks = [lambda y: self._sa_block(y, tgt_mask, tgt_key_padding_mask, tgt_is_causal),
-                  lambda y: self._mha_block(y, memory, memory_mask, memory_key_padding_mask,
-                                            memory_is_causal),
-                  self._ff_block]
-        for block, norm in zip(blocks, (self.norm1, self.norm2, self.norm3)):
-            x = x + block(norm(x)) if self.norm_first else norm(x + block(x))
-        return x
-
-    def _sa_block(self, x, mask, padding, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _mha_block(self, x, memory, mask, padding, is_causal):
-        x = self.multihead_attn(x, memory, memory, attn_mask=mask, key_padding_mask=padding,
-                                need_weights=False, is_causal=is_causal)[0]
-        return self.dropout2(x)
-
-    def _ff_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self._residual(tgt, [
+            lambda y: self._attend(self.self_attn, y, y, tgt_mask, tgt_key_padding_mask,
+                                   tgt_is_causal),
+            lambda y: self._attend(self.multihead_attn, y, memory, memory_mask,
+                                   memory_key_padding_mask, memory_is_causal),
+            self._feed_forward])

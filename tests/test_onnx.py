@@ -34,7 +34,7 @@ class Inline(nn.Module):
     def forward(self, x):                         # (N, 4, 6)
         y = x[:, 1:3, ::-1] * self.scale + x[:, :2].exp().sqrt()
         y = y.transpose(0, 2, 1).maximum(0.1).abs().tanh() - F.log_softmax(x[:, 0, None, :2], -1)
-        z = mg.concatenate([y.sum(1), y.max(2), y.mean(1, keepdims=True)[:, 0]], axis=1)
+        z = mg.concatenate([y.sum(1), y.amax(2), y.mean(1, keepdims=True)[:, 0]], axis=1)
         even = mg.tensor(np.arange(10) % 2 == 0)
         return mg.where(even, z ** 2, -z) / 3 + x[:, [0, 3]].sum(2)[:, :1]
 

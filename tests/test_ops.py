@@ -190,10 +190,12 @@ TIES = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 2.0, 2.0, 0.5], [-1.0, -1.0, 4.0, 
 
 @pytest.mark.parametrize("reduce", [
     ("max", lambda x: x.max(), lambda x: x.amax()),
-    ("max_axis1", lambda x: x.max(1), lambda x: x.amax(1)),
+    ("max_axis1", lambda x: x.amax(1), lambda x: x.amax(1)),
+    ("max_dim_values", lambda x: x.max(1).values, lambda x: x.max(1).values),   # first maximum
     ("max_axis0_keepdims", lambda x: x.max(0, keepdims=True), lambda x: x.amax(0, keepdim=True)),
     ("min", lambda x: x.min(), lambda x: x.amin()),
-    ("min_axis1", lambda x: x.min(1), lambda x: x.amin(1)),
+    ("min_axis1", lambda x: x.min(axis=1), lambda x: x.amin(1)),
+    ("min_dim_values", lambda x: x.min(-1, True).values, lambda x: x.min(-1, True).values),
     ("maximum", lambda x: x.maximum(x[:, :1]), lambda x: x.maximum(x[:, :1])),
     ("minimum", lambda x: x.minimum(x[:1]), lambda x: x.minimum(x[:1])),
     ("mg.maximum", lambda x: mg.maximum(2.0, x), lambda x: x.maximum(x.new_full(x.shape, 2.0))),
@@ -209,6 +211,18 @@ def test_ties_split_the_gradient_evenly_like_torch(torch, reduce):
     out_m.backward(mg.tensor(w))
     out_t.backward(torch.tensor(w))
     np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_max_and_min_along_a_dim_return_torchs_values_and_first_indices(torch):
+    for x in (TIES, -TIES, np.array([[1.0, np.nan, 2.0, np.nan]])):
+        for name, keepdim in (("max", False), ("min", True), ("max", True)):
+            got = getattr(mg.tensor(x), name)(1, keepdim)
+            want = getattr(torch.tensor(x), name)(1, keepdim)
+            np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+            np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+            assert got.indices.dtype == mg.int64 and got == (got.values, got.indices)
+    assert mg.tensor(2.5).max(0).values.item() == 2.5      # a 0-d tensor, as torch
+    assert mg.tensor(2.5).max(0).indices.item() == 0
 
 
 def test_tie_rule_in_numbers():

@@ -200,3 +200,21 @@ def test_embedding_refuses_bad_indices():
         nn.Embedding(4, 2)(mg.tensor([[1, 4]]))
     with pytest.raises(TypeError, match=r"integers.*float"):
         nn.Embedding(4, 2)(mg.tensor([0.5]))
+
+
+def test_the_sequence_pictures_script_draws_every_picture(tmp_path):
+    require("graphviz")
+    import importlib.util
+    from pathlib import Path
+    script = Path(__file__).parents[1] / "docs" / "gallery" / "sequence" / "make_sequence.py"
+    spec = importlib.util.spec_from_file_location("make_sequence", script)
+    pictures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pictures)
+    pictures.HERE = tmp_path
+    pictures.lstm_step()
+    pictures.lstm_unrolled()
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        sorted(p.name for p in script.parent.glob("*.svg"))          # the committed set
+    step, unrolled = ((tmp_path / f"{n}.svg").read_text() for n in ("lstm_step", "lstm_unrolled"))
+    assert step.count(">sigmoid<") == 3 and step.count(">Index<") == 4     # the gates, opened
+    assert unrolled.count(">lstm_cell<") == 3 and unrolled.count(">Permute<") == 1

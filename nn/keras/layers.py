@@ -59,11 +59,12 @@ class KerasTensor:
 
 
 def Input(shape, batch_size=None, name=None, dtype="float32"):
-    """A placeholder for one sample of `shape` (no batch axis), to start a functional Model."""
-    if isinstance(shape, int) or not all(isinstance(n, int) and n > 0 for n in shape):
+    """A placeholder for one sample of `shape` (no batch axis), to start a functional Model; a
+    None (any number of time steps) stands as 1 in the shapes the model infers."""
+    if isinstance(shape, int) or not all(n is None or isinstance(n, int) and n > 0 for n in shape):
         raise ValueError(f"Input: shape must be a tuple of positive ints, e.g. (28, 28, 1), got "
                          f"{shape!r}")
-    return KerasTensor(mg.zeros((1, *shape), dtype=dtype))
+    return KerasTensor(mg.zeros((1, *(1 if n is None else n for n in shape)), dtype=dtype))
 
 
 class Layer(Configurable):
@@ -85,7 +86,14 @@ class Layer(Configurable):
                 value = super().__call__(x._value, *args, **kwargs)
         finally:
             self.train(was_training)
+        if not isinstance(value, mg.Tensor):
+            raise ValueError(f"{self.name or type(self).__name__}: a functional Model takes one "
+                             f"output a layer; this call returns {len(value)} (return_state?)")
         return KerasTensor(value, self, x)
+
+    def count_params(self):
+        """The number of weights, trainable or not (moving statistics included), as Keras."""
+        return sum(t.size for _, _, t in _weights(self))
 
     def get_weights(self):
         """The floating-point weights as NumPy arrays, in Keras's order and layout."""
@@ -333,5 +341,4 @@ class Rescaling(Layer, Module):
         return (x if x.dtype.kind == "f" else x.astype(mg.float32)) * self.scale + self.offset
 
 
-# Embedding, SimpleRNN, LSTM and GRU: Keras wrappers over nn's recurrent layers go here once
-# nn.Embedding, nn.RNN, nn.LSTM and nn.GRU exist.
+from .recurrent import GRU, LSTM, Embedding, SimpleRNN  # noqa: E402,F401  (they use Layer)

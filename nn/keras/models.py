@@ -164,10 +164,6 @@ class Model(L.Layer, Module):
                              "or fit first")
         _summary.summary(self, None, print_fn or print)
 
-    def count_params(self):
-        """The number of weights, trainable or not (moving statistics included), as Keras."""
-        return sum(t.size for _, _, t in L._weights(self))
-
     # --- saving -----------------------------------------------------------------------------------
     def save(self, filepath):
         """Write the architecture, weights and compile settings to `filepath` (e.g. m.keras)."""
@@ -213,7 +209,8 @@ class Sequential(Model):
             return
         shape = getattr(layer, "_input_shape", None)
         if not self._modules and self._output is None and shape is not None:
-            self._output, self._sample_shape = L.Input(shape), shape
+            self._output = L.Input(shape)
+            self._sample_shape = self._output.shape[1:]
         self._add_layer(layer)
         if self._output is not None:
             self._output = layer(self._output)        # builds the layer
