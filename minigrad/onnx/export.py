@@ -3,20 +3,26 @@
 `export(model_or_fn, example_inputs, path)` runs the model once in eval mode on the example
 inputs (made to require grad, so that every op is recorded) and walks the graph autodiff would
 walk. Each call of a composite that ONNX has as one operator becomes that operator, found through
-the scope the composite opens (the same scopes the graph pictures draw as boxes): `conv2d` ->
-Conv, `max_pool2d` -> MaxPool, `avg_pool2d` -> AveragePool, `adaptive_avg_pool2d` (to 1x1 or
-whole tiles) -> GlobalAveragePool / AveragePool, `batch_norm` (eval) -> BatchNormalization,
-`linear` on (N, I) -> Gemm, `relu`, `leaky_relu`, `sigmoid`, `tanh`, `softmax`, `log_softmax`.
-Every other op is lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum ->
-ReduceSum ...). Parameters and buffers become initializers named by their module paths
+the scope the composite opens (the same scopes the graph pictures draw as boxes; rules.py has one
+rule per scope name): `conv2d` -> Conv, `conv_transpose2d` -> ConvTranspose, `max_pool2d` ->
+MaxPool, `avg_pool2d` -> AveragePool, `adaptive_avg_pool2d` (to 1x1 or whole tiles) ->
+GlobalAveragePool / AveragePool, `batch_norm` (eval) -> BatchNormalization, `linear` on (N, I)
+-> Gemm, `fold` -> Col2Im (opset 18), and the activations (`relu`, `elu`, `hardtanh` -> Clip,
+`hardswish` -> HardSigmoid and Mul, `mish` -> Softplus, Tanh and Mul ...). Every other op is
+lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum -> ReduceSum, Windows -> a
+Gather per axis, an integer input used as an index -> Gather ...), so a recurrent layer exports
+as its unrolled steps. Parameters and buffers become initializers named by their module paths
 (`conv1.weight`, `bn.running_mean`).
 
 The batch dimension is dynamic by default: the forward pass is recorded a second time with one
 more sample and other values, and the dimensions that differ between the two recordings become
-"batch" in the model. The second recording also catches a constant computed from the data outside
-a composite that export knows (a mask, a detached maximum), which a model file could not replay:
-that fails with an error naming the primitive, as does a primitive with no ONNX lowering (the
-adjoints IndexAdd and WindowsAdd, Windows outside conv and pooling, boolean indexing).
+"batch" in the model. The second recording also tells the constants that follow the data (a
+mask, a detached maximum), which a model file could not replay, from those it can rebuild: one
+value filled to a shape that follows the batch (an initial state of zeros; so a data mask that
+both example inputs leave uniform is taken for one) becomes an Expand, the detached maximum that
+softmax subtracts a ReduceMax. Any other fails with an error naming the primitive, as does a
+primitive with no ONNX lowering (Remainder, the adjoints IndexAdd and WindowsAdd outside
+conv_transpose2d and fold, boolean indexing).
 
 The `onnx` package (`pip install "minigrad[onnx]"`, which also brings onnxruntime to run the
 model) builds the model with `onnx.helper`; nothing else in minigrad needs it.
@@ -29,6 +35,7 @@ from ..autograd import enable_grad
 from ..backend import xp
 from ..tensor import Tensor
 from ..viz import _walk
+from .rules import _RULES
 
 MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
 
@@ -101,7 +108,7 @@ class _Trace:
         self.inputs = [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
         with enable_grad():
             out = fn(*self.inputs)
-        self.outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        self.outs = _flat(out)
         self.input_ids = {id(t) for t in self.inputs}
         for i, t in enumerate(self.outs):
             if not isinstance(t, Tensor) or t._ctx is None and id(t) not in self.input_ids:
@@ -115,18 +122,17 @@ class _Trace:
             if key is not None:
                 groups.setdefault(key, []).append(op)
         rules = {key: self._rule(key[-1][1], members) for key, members in groups.items()}
-        self.units, done = [], set()
+        self.units = []
         for op in self.ops:
             key = _composite(op)
             if key is None or rules[key] is None:
                 self.units.append(("op", op))
-            elif op is groups[key][-1] and key not in done:
-                done.add(key)
+            elif op is groups[key][-1]:     # the call's last op: its output is the node's
                 self.units.append(("node", rules[key], groups[key]))
 
     def _rule(self, name, members):
-        """The ONNX node (op type, input tensors, attributes) for one composite call, or None to
-        lower its primitives instead."""
+        """The ONNX nodes for one composite call, as steps (op type, inputs, attributes), or None
+        to lower its primitives instead."""
         inside = {id(op) for op in members}
         outer = {}
         for op in members:
@@ -141,8 +147,31 @@ class _Trace:
         leaving = [t for t in made if id(t) in users or any(t is o for o in self.outs)]
         if len(values) != 1 or len(leaving) != 1 or leaving[0] is not made[-1]:
             return None
-        node = _RULES[name](members, values[0], leaves, made[-1], self.made)
-        return None if node is None else (node[0], [values[0], *node[1]], node[2])
+        steps = _RULES[name](members, values[0], leaves, made[-1], self.made)
+        if isinstance(steps, tuple):    # one node, on the composite's input
+            steps = [(steps[0], [values[0], *steps[1]], steps[2])]
+        return steps
+
+
+def _flat(out):
+    """The tensors of a nested tuple of outputs (an LSTM's (output, (h, c))), in order."""
+    return [t for o in out for t in _flat(o)] if isinstance(out, (tuple, list)) else [out]
+
+
+def _filled(a, b):
+    """Whether array `a` (`b` in the second recording) holds one value and has a shape that
+    follows the batch: an initial state of zeros, attention's mask of rows that see no key."""
+    return a.shape != b.shape and a.size > 0 and bool((a == a.flat[0]).all()) and bool(
+        (b == a.flat[0]).all())
+
+
+def _is_max(op):
+    """Whether Sub `op` subtracts the (detached, clipped) maximum of its first operand over the
+    axes where the second has size 1."""
+    x, m = (t.data for t in op.inputs)
+    axes = tuple(i for i, n in enumerate(m.shape) if n == 1 and x.shape[i] != 1)
+    return m.ndim == x.ndim and x.dtype.kind == "f" and bool(axes) and xp.array_equal(
+        m, xp.maximum(x.max(axis=axes, keepdims=True), -xp.finfo(x.dtype).max))
 
 
 def _composite(op):
@@ -160,111 +189,10 @@ def _compact(array):
                        for s, n in zip(array.strides, array.shape))]
 
 
-def _find(members, cls):
-    return next((op for op in members if type(op) is cls), None)
-
-
-def _pads(op, made):
-    """A Pad op's (before, after) widths of the last two axes, as ONNX's [top, left, bottom,
-    right]; zeros without a Pad."""
-    if op is None:
-        return [0, 0, 0, 0]
-    lo = [s.start for s in op.inner[-2:]]
-    hi = [n - s.stop for s, n in zip(op.inner[-2:], made[id(op)].shape[-2:])]
-    return lo + hi
-
-
-def _conv(members, x, leaves, out, made):
-    if not leaves or leaves[0].ndim != 4 or len(leaves) > 2:
-        return None
-    w, win, pad = leaves[0], _find(members, ops.Windows), _find(members, ops.Pad)
-    params = win.params if win else dict(stride=(1, 1), dilation=(1, 1))
-    return "Conv", leaves, dict(kernel_shape=w.shape[2:], strides=params["stride"],
-                                pads=_pads(pad, made), dilations=params["dilation"],
-                                group=x.shape[1] // w.shape[1])
-
-
-def _window_attrs(members, made):
-    """kernel_shape, strides and pads of a pooling composite: from its Windows op, or from the
-    reshape that cuts tiling windows ((N, C, OH, KH, OW, KW))."""
-    win, pad = _find(members, ops.Windows), _find(members, ops.Pad)
-    if win is not None:
-        p = win.params
-        attrs = dict(kernel_shape=p["size"], strides=p["stride"], dilations=p["dilation"])
-    else:
-        tiles = next((op for op in members if type(op) is ops.Reshape and made[id(op)].ndim == 6),
-                     None)
-        if tiles is None:
-            return None
-        kernel = made[id(tiles)].shape[3], made[id(tiles)].shape[5]
-        attrs = dict(kernel_shape=kernel, strides=kernel, dilations=(1, 1))
-    attrs["pads"] = _pads(pad, made)
-    return attrs
-
-
-def _max_pool(members, x, leaves, out, made):
-    attrs = _window_attrs(members, made)
-    return None if attrs is None or leaves else ("MaxPool", [], attrs)
-
-
-def _avg_pool(members, x, leaves, out, made):
-    attrs = _window_attrs(members, made)
-    if attrs is None or attrs.pop("dilations") != (1, 1) or len(leaves) > 1:
-        return None
-    attrs["count_include_pad"] = int(any(attrs["pads"]) and not leaves)
-    return "AveragePool", [], attrs
-
-
-def _adaptive_avg_pool(members, x, leaves, out, made):
-    if out.shape[2:] == (1, 1) and not leaves:
-        return "GlobalAveragePool", [], {}
-    return _avg_pool(members, x, leaves, out, made)
-
-
-def _batch_norm(members, x, leaves, out, made):
-    eps = [c for op in members if type(op) is ops.Add for c in op.inputs if c.ndim == 0]
-    if len(leaves) not in (2, 4) or len(eps) != 1 or any(t.shape != (x.shape[1],) for t in leaves):
-        return None
-    mean, var = leaves[:2]
-    scale, bias = leaves[2:] or (Tensor(xp.ones_like(mean.data)), Tensor(xp.zeros_like(mean.data)))
-    return "BatchNormalization", [scale, bias, mean, var], dict(epsilon=float(eps[0].item()))
-
-
-def _linear(members, x, leaves, out, made):
-    fits = x.ndim == 2 and 1 <= len(leaves) <= 2 and leaves[0].ndim == 2
-    return ("Gemm", leaves, dict(transB=1)) if fits else None
-
-
-def _leaky_relu(members, x, leaves, out, made):
-    negative = x.data <= 0
-    if not negative.any():
-        raise ValueError("onnx.export: leaky_relu's slope can only be read where the example "
-                         "input is negative; pass example inputs with negative values")
-    slope = next(c for op in members for c in op.inputs if c._ctx is None and c is not x)
-    return "LeakyRelu", [], dict(alpha=float(xp.broadcast_to(slope.data, x.shape)[negative][0]))
-
-
-def _softmax(kind):
-    def rule(members, x, leaves, out, made):
-        total = _find(members, ops.Sum)
-        kept = [i for i, n in enumerate(total.shape_kept) if n == 1]
-        axis = next((i for i in kept if total.shape_in[i] != 1), kept[0])
-        return kind, [], dict(axis=axis)
-    return rule
-
-
-def _plain(kind):
-    return lambda members, x, leaves, out, made: (kind, [], {})
-
-
-_RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
-          "adaptive_avg_pool2d": _adaptive_avg_pool, "batch_norm": _batch_norm,
-          "linear": _linear, "relu": _plain("Relu"), "leaky_relu": _leaky_relu,
-          "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "erf": _plain("Erf"), "softmax": _softmax("Softmax"),
-          "log_softmax": _softmax("LogSoftmax")}
 _BROADCASTING = {"Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "MatMul", "Where"}
 _SAME = {"Maximum": "Max", "Minimum": "Min", **{name: name for name in (
-    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "Relu", "MatMul")}}
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Tanh", "Abs", "Relu", "MatMul",
+    "Sin", "Cos")}}
 
 
 class _Graph:
@@ -275,9 +203,10 @@ class _Graph:
         self.onnx, self.helper, self.opset = onnx, onnx.helper, opset
         self.first, self.second, self.input_names = first, second, input_names
         self.nodes, self.initializers, self.names, self.used = [], [], {}, set(input_names)
+        self.computed = set()       # constants named by the nodes that compute them
         self.batches = first.inputs[0].shape[0], second.inputs[0].shape[0]
         for t, name in zip(first.inputs, input_names):
-            self.names[id(t)] = name
+            self.names[id(t)] = self.names[id(t.data)] = name     # the data: an index key
         if len(first.units) != len(second.units) or any(
                 a[0] != b[0] or type(a[-1]) is not type(b[-1])
                 for a, b in zip(first.units, second.units)):
@@ -285,9 +214,11 @@ class _Graph:
                              "input values (data-dependent control flow); it has no ONNX export")
         for a, b in zip(first.units, second.units):
             if a[0] == "node":
-                rule, out = a[1], first.made[id(a[2][-1])]
-                inputs = [self.name(t) for t in rule[1]]
-                self.names[id(out)] = self.node(rule[0], inputs, **rule[2])
+                made = []
+                for kind, inputs, attrs in a[1]:
+                    inputs = [made[t] if isinstance(t, int) else self.name(t) for t in inputs]
+                    made.append(self.node(kind, inputs, **attrs))
+                self.names[id(first.made[id(a[2][-1])])] = made[-1]
             else:
                 self._lower(a[1], b[1])
 
@@ -309,6 +240,8 @@ class _Graph:
         return self.names[id(t)]
 
     def node(self, kind, inputs, **attrs):
+        if kind == "Col2Im" and self.opset < 18:
+            raise ValueError("onnx.export: fold exports as Col2Im, which needs opset_version >= 18")
         out = self.fresh(f"{kind.lower()}_out")
         self.nodes.append(self.helper.make_node(kind, inputs, [out], **attrs))
         return out
@@ -325,19 +258,24 @@ class _Graph:
                              "several dimensions; export with dynamic_batch=False")
         return self.const(xp.asarray(dims, dtype=xp.int64), "shape")
 
-    def batch_shape(self, op, op2):
-        """The output shape of `op` as a tensor, with the batch size read from the first input."""
-        s1, s2 = self.first.made[id(op)].shape, self.second.made[id(op2)].shape
+    def batch_shape(self, s1, s2, kind):
+        """Shape `s1` (`s2` in the second recording) as a tensor, with the batch size read from the
+        first input: a dimension that follows the batch is a multiple of it (T * N in a recurrent
+        layer's input projection)."""
         if s1 == s2:
             return self.const(xp.asarray(s1, dtype=xp.int64), "shape")
-        if any(n != m and (n, m) != self.batches for n, m in zip(s1, s2)):
-            raise ValueError(f"onnx.export: {type(op).__name__} to {s1} depends on the batch "
-                             "size in a way export cannot follow; use dynamic_batch=False")
+        (b1, b2), parts = self.batches, []
         if "batch" not in self.names:
             size = self.node("Shape", [self.names[id(self.first.inputs[0])]])
             self.names["batch"] = self.node("Gather", [size, self.const(xp.zeros(1, xp.int64))])
-        parts = [self.names["batch"] if n != m else self.const(xp.asarray([n], xp.int64), "dim")
-                 for n, m in zip(s1, s2)]
+        for n, m in zip(s1, s2):
+            if n != m and (n % b1 or n // b1 * b2 != m):
+                raise ValueError(f"onnx.export: {kind} to {s1} depends on the batch "
+                                 "size in a way export cannot follow; use dynamic_batch=False")
+            dim = self.const(xp.asarray([n], xp.int64), "dim") if n == m else self.names["batch"]
+            if n != m and n != b1:
+                dim = self.node("Mul", [dim, self.const(xp.asarray([n // b1], xp.int64), "dim")])
+            parts.append(dim)
         return self.node("Concat", parts, axis=0)
 
     def _check_constants(self, op, op2):
@@ -345,13 +283,18 @@ class _Graph:
         pairs = []
         for a, b in zip(op.inputs, op2.inputs):
             if a._ctx is None and id(a) not in self.first.input_ids and not a.requires_grad:
+                if id(a) not in self.names:
+                    self._computed(op, op2, a, b)
+                if id(a) in self.computed:
+                    continue
                 pairs.append((_compact(a.data), _compact(b.data)))
                 if id(a) not in self.names and type(op).__name__ in _BROADCASTING:
                     self.names[id(a)] = self.const(pairs[-1][0])    # ONNX broadcasts it back
-        if type(op) is ops.Where:
+        if type(op) is ops.Where and not _filled(op.cond, op2.cond):
             pairs.append((_compact(op.cond), _compact(op2.cond)))
         if type(op) is ops.Index:       # index arrays (argmax, masks) computed from the data
-            pairs += [(a, b) for a, b in zip(op.key, op2.key) if isinstance(a, xp.ndarray)]
+            pairs += [(a, b) for a, b in zip(op.key, op2.key)
+                      if isinstance(a, xp.ndarray) and id(a) not in self.names]
         for a, b in pairs:
             if a.shape != b.shape or not xp.array_equal(a, b):
                 scope = "/".join(name for _, name, _ in getattr(op, "scope", ())) or "top level"
@@ -359,6 +302,29 @@ class _Graph:
                                  f"of shape {a.shape} computed from the input data; ONNX cannot "
                                  "replay it. Compute it inside a composite export knows "
                                  f"({', '.join(_RULES)}) or from tensors that require grad")
+
+    def fill(self, a, b):
+        """A filled array (see _filled) as an Expand of its value to the batch."""
+        return self.node("Expand", [self.const(a.reshape(-1)[:1].reshape((1,) * a.ndim)),
+                                    self.batch_shape(a.shape, b.shape, "a constant")])
+
+    def _computed(self, op, op2, a, b):
+        """Name constant operand `a` (`b` in the second recording) by the nodes that compute it,
+        where they are known: a filled constant, or the detached maximum softmax subtracts."""
+        name = self.fill(a.data, b.data) if _filled(a.data, b.data) else None
+        if name is None and type(op) is ops.Sub and a is op.inputs[1] and _is_max(op) and \
+                _is_max(op2):
+            axes = [i for i, n in enumerate(a.shape) if n == 1]
+            name = self._reduce("Max", self.name(op.inputs[0]), axes)
+        if name is not None:
+            self.names[id(a)] = name
+            self.computed.add(id(a))
+
+    def _reduce(self, kind, x, axes):
+        if kind == "Max" and self.opset < 18:      # axes an attribute until opset 18
+            return self.node("ReduceMax", [x], axes=list(axes), keepdims=1)
+        axes = self.const(xp.asarray(axes, dtype=xp.int64), "axes")
+        return self.node(f"Reduce{kind}", [x, axes], keepdims=1)
 
     def _lower(self, op, op2):
         """Emit one primitive (`op2`: the same op in the second recording)."""
@@ -372,31 +338,44 @@ class _Graph:
         elif kind == "Reshape":
             y = self.node("Reshape", [x[0], self.shape(op, op2)])
         elif kind == "Expand":
-            y = self.node("Expand", [x[0], self.batch_shape(op, op2)])
+            shape = self.batch_shape(out.shape, self.second.made[id(op2)].shape, kind)
+            y = self.node("Expand", [x[0], shape])
         elif kind == "Cast":
             y = self.node("Cast", x, to=self.helper.np_dtype_to_tensor_dtype(out.dtype))
         elif kind == "Where":
-            y = self.node("Where", [self.const(_compact(op.cond), "cond"), *x])
+            cond = self.fill(op.cond, op2.cond) if _filled(op.cond, op2.cond) else \
+                self.const(_compact(op.cond), "cond")
+            y = self.node("Where", [cond, *x])
         elif kind == "Concat":
             y = self.node("Concat", x, axis=op.axis)
         elif kind in ("Sum", "Max"):
             axes = op.axis if kind == "Max" else [i for i, n in enumerate(op.shape_kept) if n == 1]
-            axes = self.const(xp.asarray(axes, dtype=xp.int64), "axes")
-            if kind == "Sum" or self.opset >= 18:
-                y = self.node(f"Reduce{kind}", [x[0], axes], keepdims=1)
-            else:
-                y = self.node("ReduceMax", x, axes=list(op.axis), keepdims=1)
+            y = self._reduce(kind, x[0], axes)
             if out.ndim != op.inputs[0].ndim:
                 y = self.node("Reshape", [y, self.shape(op, op2)])
         elif kind == "Pad":
             y = self._pad(op, x[0], out)
         elif kind == "Index":
-            y = self._index(op, x[0], self.shape(op, op2))
+            y = self._index(op, op2, x[0])
+        elif kind == "Windows":
+            y = self._windows(op.params, x[0], op.inputs[0].shape)
         else:
-            raise NotImplementedError(f"onnx.export: the primitive {kind} has no ONNX lowering"
-                                      + (" outside conv2d and the pooling composites"
-                                         if kind == "Windows" else ""))
+            raise NotImplementedError(f"onnx.export: the primitive {kind} has no ONNX lowering")
         self.names[id(out)] = y
+
+    def _windows(self, params, x, shape):
+        """Sliding windows as one Gather per axis (positions (n, k) of the window starts and
+        offsets), then a Transpose that moves the window offsets last."""
+        spots = {}      # axis -> where its window positions are after the gathers
+        for ax, k, s, d in sorted(zip(params["axes"], params["size"], params["stride"],
+                                      params["dilation"])):
+            n = (shape[ax] - d * (k - 1) - 1) // s + 1
+            at = (xp.arange(n)[:, None] * s + xp.arange(k) * d).astype(xp.int64)
+            spots[ax] = ax + len(spots)
+            x = self.node("Gather", [x, self.const(at, "indices")], axis=spots[ax])
+        offsets = [spots[ax] + 1 for ax in params["axes"]]
+        perm = [i for i in range(len(shape) + len(spots)) if i not in offsets] + offsets
+        return self.node("Transpose", [x], perm=perm)
 
     def _pad(self, op, x, out):
         lo = [s.start for s in op.inner]
@@ -405,7 +384,7 @@ class _Graph:
         return self.node("Pad", [x, self.const(xp.asarray(lo + hi, dtype=xp.int64), "pads"),
                                  self.const(value, "pad_value")])
 
-    def _index(self, op, x, shape):
+    def _index(self, op, op2, x):
         """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
         among whole slices as a Gather."""
         key, shape_in = list(op.key), op.inputs[0].shape
@@ -421,7 +400,8 @@ class _Graph:
                     k != slice(None) for j, k in enumerate(keys) if j != i):
                 raise NotImplementedError("onnx.export: the primitive Index with a boolean key, "
                                           "or an array key beside others, has no ONNX lowering")
-            return self.node("Gather", [x, self.const(keys[i], "indices")], axis=i)
+            indices = self.names.get(id(keys[i])) or self.const(keys[i], "indices")
+            return self.node("Gather", [x, indices], axis=i)
         rows = []      # (start, stop, axis, step) of the axes that are not taken whole
         for axis, k in enumerate(keys):
             k = slice(k, k + 1 if k != -1 else None) if isinstance(k, (int, xp.integer)) else k
@@ -432,7 +412,7 @@ class _Graph:
         if rows:
             x = self.node("Slice", [x, *(self.const(xp.asarray(v, dtype=xp.int64), "slice")
                                          for v in zip(*rows))])
-        return self.node("Reshape", [x, shape])
+        return self.node("Reshape", [x, self.shape(op, op2)])
 
     def _value_info(self, name, t, t2):
         dims = ["batch" if n != m else n for n, m in zip(t.shape, t2.shape)]

@@ -1,0 +1,181 @@
+"""The composites that become one ONNX operator each: a rule per scope name reads the operator's
+attributes from the primitives recorded inside the call (a pad's widths, a window's stride, a
+constant's value) and returns its steps, or None to lower the primitives one by one instead.
+
+A rule gets the call's ops (`members`), its one input `x`, its leaf tensors (weights), its output
+and the arrays made by every op; it returns (op type, extra inputs, attributes) for one node, or a
+list of (op type, inputs, attributes) steps whose inputs are tensors or the index of an earlier
+step.
+"""
+from .. import ops
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def _find(members, cls):
+    return next((op for op in members if type(op) is cls), None)
+
+
+def _pads(op, made):
+    """A Pad op's (before, after) widths of the last two axes, as ONNX's [top, left, bottom,
+    right]; zeros without a Pad."""
+    if op is None:
+        return [0, 0, 0, 0]
+    lo = [s.start for s in op.inner[-2:]]
+    hi = [n - s.stop for s, n in zip(op.inner[-2:], made[id(op)].shape[-2:])]
+    return lo + hi
+
+
+def _conv(members, x, leaves, out, made):
+    if not leaves or leaves[0].ndim != 4 or len(leaves) > 2:
+        return None
+    w, win, pad = leaves[0], _find(members, ops.Windows), _find(members, ops.Pad)
+    params = win.params if win else dict(stride=(1, 1), dilation=(1, 1))
+    return "Conv", leaves, dict(kernel_shape=w.shape[2:], strides=params["stride"],
+                                pads=_pads(pad, made), dilations=params["dilation"],
+                                group=x.shape[1] // w.shape[1])
+
+
+def _window_attrs(members, made):
+    """kernel_shape, strides and pads of a pooling composite: from its Windows op, or from the
+    reshape that cuts tiling windows ((N, C, OH, KH, OW, KW))."""
+    win, pad = _find(members, ops.Windows), _find(members, ops.Pad)
+    if win is not None:
+        p = win.params
+        attrs = dict(kernel_shape=p["size"], strides=p["stride"], dilations=p["dilation"])
+    else:
+        tiles = next((op for op in members if type(op) is ops.Reshape and made[id(op)].ndim == 6),
+                     None)
+        if tiles is None:
+            return None
+        kernel = made[id(tiles)].shape[3], made[id(tiles)].shape[5]
+        attrs = dict(kernel_shape=kernel, strides=kernel, dilations=(1, 1))
+    attrs["pads"] = _pads(pad, made)
+    return attrs
+
+
+def _max_pool(members, x, leaves, out, made):
+    attrs = _window_attrs(members, made)
+    return None if attrs is None or leaves else ("MaxPool", [], attrs)
+
+
+def _avg_pool(members, x, leaves, out, made):
+    attrs = _window_attrs(members, made)
+    if attrs is None or attrs.pop("dilations") != (1, 1) or len(leaves) > 1:
+        return None
+    attrs["count_include_pad"] = int(any(attrs["pads"]) and not leaves)
+    return "AveragePool", [], attrs
+
+
+def _adaptive_avg_pool(members, x, leaves, out, made):
+    if out.shape[2:] == (1, 1) and not leaves:
+        return "GlobalAveragePool", [], {}
+    return _avg_pool(members, x, leaves, out, made)
+
+
+def _batch_norm(members, x, leaves, out, made):
+    eps = [c for op in members if type(op) is ops.Add for c in op.inputs if c.ndim == 0]
+    if len(leaves) not in (2, 4) or len(eps) != 1 or any(t.shape != (x.shape[1],) for t in leaves):
+        return None
+    mean, var = leaves[:2]
+    scale, bias = leaves[2:] or (Tensor(xp.ones_like(mean.data)), Tensor(xp.zeros_like(mean.data)))
+    return "BatchNormalization", [scale, bias, mean, var], dict(epsilon=float(eps[0].item()))
+
+
+def _linear(members, x, leaves, out, made):
+    fits = x.ndim == 2 and 1 <= len(leaves) <= 2 and leaves[0].ndim == 2
+    return ("Gemm", leaves, dict(transB=1)) if fits else None
+
+
+def _leaky_relu(members, x, leaves, out, made):
+    negative = x.data <= 0
+    if not negative.any():
+        raise ValueError("onnx.export: leaky_relu's slope can only be read where the example "
+                         "input is negative; pass example inputs with negative values")
+    slope = next(c for op in members for c in op.inputs if c._ctx is None and c is not x)
+    return "LeakyRelu", [], dict(alpha=float(xp.broadcast_to(slope.data, x.shape)[negative][0]))
+
+
+def _softmax(kind):
+    def rule(members, x, leaves, out, made):
+        total = _find(members, ops.Sum)
+        kept = [i for i, n in enumerate(total.shape_kept) if n == 1]
+        axis = next((i for i in kept if total.shape_in[i] != 1), kept[0])
+        return kind, [], dict(axis=axis)
+    return rule
+
+
+def _plain(kind):
+    return lambda members, x, leaves, out, made: (kind, [], {})
+
+
+def _scalars(members):
+    """The 0-d constants of a composite's ops, in order (an elu's scale, alpha ...)."""
+    return [float(c.item()) for op in members for c in op.inputs if c.ndim == 0 and c._ctx is None]
+
+
+def _scalar(value, like):
+    return Tensor(xp.asarray(value, dtype=like.dtype))
+
+
+def _hardtanh(members, x, leaves, out, made):
+    """Clip, its limits read from the clipped constant where the example input passes them."""
+    clipped = leaves[0].data
+    low, high = clipped[x.data < clipped], clipped[x.data > clipped]
+    if not low.size or not high.size:
+        raise ValueError("onnx.export: hardtanh's limits can only be read where the example input "
+                         "lies beyond them; pass example inputs below min_val and above max_val")
+    return "Clip", [_scalar(low[0], x), _scalar(high[0], x)], {}
+
+
+def _softplus(members, x, leaves, out, made):
+    """Softplus of beta x over beta. ONNX's has no threshold: above it minigrad gives x, which
+    differs by log1p(exp(-beta x)) / beta, below float32's rounding for the default 20."""
+    beta = _scalars(members)[0]
+    if not xp.allclose(out.data, xp.logaddexp(0, x.data * beta) / beta, rtol=1e-6, atol=1e-6):
+        raise ValueError("onnx.export: softplus's threshold changes its values on the example "
+                         "inputs, and ONNX's Softplus has none (thresholds of 15 or more export)")
+    beta = _scalar(beta, x)
+    return [("Mul", [x, beta], {}), ("Softplus", [0], {}), ("Div", [1, beta], {})]
+
+
+def _conv_transpose(members, x, leaves, out, made):
+    """ConvTranspose: stride and dilation from WindowsAdd, padding and output_padding from the
+    crop that follows it, groups from the reshape of the weight (G, C / G, OC / G * KH * KW)."""
+    w, *bias = sorted(leaves, key=lambda t: -t.ndim)
+    adds, crop = _find(members, ops.WindowsAdd), _find(members, ops.Index)
+    groups = next(made[id(op)].shape[0] for op in members
+                  if type(op) is ops.Reshape and op.inputs[0] is w)
+    pads = [k.start for k in crop.key[2:]]
+    extra = [k.stop + p - n for k, p, n in zip(crop.key[2:], pads, made[id(adds)].shape[2:])]
+    return "ConvTranspose", [w, *bias], dict(
+        kernel_shape=w.shape[2:], strides=adds.params["stride"], pads=pads * 2, group=groups,
+        dilations=adds.params["dilation"], output_padding=extra)
+
+
+def _fold(members, x, leaves, out, made):
+    """Col2Im (opset 18): the image size and padding from the crop after WindowsAdd."""
+    adds, crop = _find(members, ops.WindowsAdd), _find(members, ops.Index)
+    if x.ndim != 3 or leaves:
+        return None
+    sizes = [xp.asarray(made[id(crop)].shape[2:]), xp.asarray(adds.params["size"])]
+    return "Col2Im", [Tensor(s.astype(xp.int64)) for s in sizes], dict(
+        strides=adds.params["stride"], dilations=adds.params["dilation"],
+        pads=[k.start for k in crop.key[2:]] * 2)
+
+
+_HARD = dict(alpha=1 / 6, beta=0.5)
+_RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
+          "adaptive_avg_pool2d": _adaptive_avg_pool, "batch_norm": _batch_norm,
+          "linear": _linear, "relu": _plain("Relu"), "leaky_relu": _leaky_relu,
+          "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "erf": _plain("Erf"),
+          "softmax": _softmax("Softmax"), "log_softmax": _softmax("LogSoftmax"),
+          "elu": lambda m, *_: ("Elu", [], dict(alpha=_scalars(m)[2])),
+          "celu": lambda m, *_: ("Celu", [], dict(alpha=_scalars(m)[2])),
+          "selu": lambda m, *_: ("Selu", [], dict(alpha=_scalars(m)[2], gamma=_scalars(m)[3])),
+          "hardtanh": _hardtanh, "softplus": _softplus,
+          "relu6": lambda m, x, *_: ("Clip", [_scalar(0, x), _scalar(6, x)], {}),
+          "hardsigmoid": lambda *_: ("HardSigmoid", [], _HARD),
+          "hardswish": lambda m, x, *_: [("HardSigmoid", [x], _HARD), ("Mul", [x, 0], {})],
+          "mish": lambda m, x, *_: [("Softplus", [x], {}), ("Tanh", [0], {}), ("Mul", [x, 1], {})],
+          "conv_transpose2d": _conv_transpose, "fold": _fold}
