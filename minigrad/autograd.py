@@ -215,16 +215,16 @@ def backward(tensor, gradient=None, retain_graph=False, create_graph=False):
     _run_backward([tensor], [seed], retain_graph or create_graph, create_graph)
 
 
+def _listed(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """Gradients of `outputs` with respect to `inputs`, returned as a tuple (nothing accumulates
     into .grad). With create_graph=True the gradients are themselves differentiable."""
-    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif not isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = [grad_outputs]
+    outputs, inputs = _listed(outputs), _listed(inputs)
+    grad_outputs = [None] * len(outputs) if grad_outputs is None else _listed(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, x in enumerate(inputs):

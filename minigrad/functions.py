@@ -328,10 +328,16 @@ def take_along_axis(x, indices, axis):
     axis = axis % x.ndim
     try:
         idx = xp.broadcast_to(idx, x.shape[:axis] + idx.shape[axis:axis + 1] + x.shape[axis + 1:])
-        grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
-        return ops.Index.apply(x, key=tuple(idx if i == axis else g for i, g in enumerate(grid)))
+        return ops.Index.apply(x, key=grid_key(idx, axis))
     except (IndexError, ValueError) as e:
         raise type(e)(f"take_along_axis: {e} (tensor {x.shape}, indices {idx.shape})") from None
+
+
+def grid_key(idx, axis):
+    """The full index key of take_along_axis and torch's gather/scatter: `idx` along `axis`, each
+    position elsewhere."""
+    grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
+    return tuple(idx if i == axis else g for i, g in enumerate(grid))
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
@@ -410,15 +416,11 @@ def where(condition, input, other) -> Tensor:
 
 def maximum(input, other) -> Tensor:
     """Elementwise maximum; ties split the gradient evenly."""
-    if isinstance(input, Tensor):
-        return input.maximum(other)
-    return lift(input, other, "maximum").maximum(other)
+    return lift(input, other, "maximum").maximum(other)     # a Tensor input is lifted as it is
 
 
 def minimum(input, other) -> Tensor:
     """Elementwise minimum; ties split the gradient evenly."""
-    if isinstance(input, Tensor):
-        return input.minimum(other)
     return lift(input, other, "minimum").minimum(other)
 
 

@@ -62,20 +62,15 @@ def round(input, decimals: int = 0) -> Tensor:
     return _const(xp.round(input.data, decimals))
 
 
-def sin(input) -> Tensor:
-    return ops.Sin.apply(input)
+def _primitive(prim):
+    def op(input) -> Tensor:
+        return prim.apply(input)
+    op.__name__ = prim.__name__.lower()
+    op.__doc__ = f"{op.__name__} by its primitive, ops.{prim.__name__}."
+    return op
 
 
-def cos(input) -> Tensor:
-    return ops.Cos.apply(input)
-
-
-def log1p(input) -> Tensor:
-    return ops.Log1p.apply(input)
-
-
-def expm1(input) -> Tensor:
-    return ops.Expm1.apply(input)
+sin, cos, log1p, expm1 = (_primitive(p) for p in (ops.Sin, ops.Cos, ops.Log1p, ops.Expm1))
 
 
 def rsqrt(input) -> Tensor:
@@ -259,12 +254,6 @@ def _index(index, op, input):
     return idx
 
 
-def _grid(idx, dim):
-    """The full index key of torch's gather/scatter: `idx` along dim, position elsewhere."""
-    grid = xp.ogrid[tuple(slice(n) for n in idx.shape)]
-    return tuple(idx if i == dim else g for i, g in enumerate(grid))
-
-
 def gather(input, dim: int, index) -> Tensor:
     """out[i][j] = input[index[i][j]][j] (dim 0), index no larger than input off `dim`."""
     idx, d = _index(index, "gather", input), F.dim_index(dim, input.shape, "gather")
@@ -272,7 +261,7 @@ def gather(input, dim: int, index) -> Tensor:
                                      if k != d):
         raise ValueError(f"gather: index of shape {idx.shape} does not fit input of shape "
                          f"{input.shape} along dim {dim}")
-    return F.getitem(input, _grid(idx, d))
+    return F.getitem(input, F.grid_key(idx, d))
 
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
@@ -280,7 +269,7 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     idx, d = _index(index, "scatter_add", input), F.dim_index(dim, input.shape, "scatter_add")
     src = src if isinstance(src, Tensor) else F.lift(src, input, "scatter_add").expand(idx.shape)
     try:
-        key = _grid(idx, d)
+        key = F.grid_key(idx, d)
         src = src[tuple(slice(n) for n in idx.shape)]
         added = ops.IndexAdd.apply(src, key=key, shape=input.shape)
     except (IndexError, ValueError) as e:
@@ -295,7 +284,7 @@ def scatter(input, dim: int, index, src=None, value=None) -> Tensor:
     src = value if src is None else src
     idx = _index(index, "scatter", input)
     hit = xp.zeros(input.shape, bool)
-    hit[_grid(idx, F.dim_index(dim, input.shape, "scatter"))] = True
+    hit[F.grid_key(idx, F.dim_index(dim, input.shape, "scatter"))] = True
     return F.where(hit, scatter_add(_const(xp.zeros_like(input.data)), dim, index, src), input)
 
 
@@ -486,8 +475,7 @@ def _contract(x, t, y, u, rest):
 
 # --- the rest of torch's everyday Tensor API ----------------------------------------------------
 
-def matmul(input, other) -> Tensor:
-    return F.matmul(input, other)
+matmul = F.matmul
 
 
 def numel(input) -> int:
