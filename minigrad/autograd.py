@@ -73,18 +73,14 @@ class _Setting:
         return run
 
 
-def _grad_mode(enabled: bool):
-    return _Setting("grad", lambda: enabled)
-
-
 def no_grad():
     """Context manager and decorator: run without recording a graph."""
-    return _grad_mode(False)
+    return _Setting("grad", lambda: False)
 
 
 def enable_grad():
     """Context manager and decorator: record a graph, even inside no_grad."""
-    return _grad_mode(True)
+    return _Setting("grad", lambda: True)
 
 
 def is_grad_enabled() -> bool:
@@ -160,7 +156,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     grads, captured = {}, {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
-    with _grad_mode(create_graph):
+    with _Setting("grad", lambda: create_graph):
         for t in reversed(_topological_order(roots)):
             g = grads.pop(id(t), None)
             if g is None:

@@ -5,23 +5,19 @@ from .functions import shape_args as _shape
 from .tensor import Tensor
 
 
-def _new(array, requires_grad):
-    return Tensor(array, requires_grad=requires_grad)
-
-
 def zeros(*shape, dtype=B.float32, requires_grad: bool = False) -> Tensor:
-    return _new(xp.zeros(_shape(shape), dtype), requires_grad)
+    return Tensor(xp.zeros(_shape(shape), dtype), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=B.float32, requires_grad: bool = False) -> Tensor:
-    return _new(xp.ones(_shape(shape), dtype), requires_grad)
+    return Tensor(xp.ones(_shape(shape), dtype), requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of `fill_value`; a float fill defaults to float32, an int to int64."""
     if dtype is None:
         dtype = B.default_float if isinstance(fill_value, float) else xp.asarray(fill_value).dtype
-    return _new(xp.full(_shape((shape,)), fill_value, dtype), requires_grad)
+    return Tensor(xp.full(_shape((shape,)), fill_value, dtype), requires_grad=requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -31,38 +27,33 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     if dtype is None:
         floats = any(isinstance(v, float) for v in (start, stop, step))
         dtype = B.default_float if floats else B.default_int
-    return _new(xp.arange(start, stop, step, dtype=dtype), requires_grad)
+    return Tensor(xp.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=B.float32, requires_grad: bool = False) -> Tensor:
-    return _new(xp.eye(n, m, dtype=dtype), requires_grad)
+    return Tensor(xp.eye(n, m, dtype=dtype), requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=B.float32, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the generator seeded by mg.manual_seed."""
-    return _new(B.rng().standard_normal(_shape(shape)).astype(dtype), requires_grad)
+    return Tensor(B.rng().standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=B.float32, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the generator seeded by mg.manual_seed."""
-    return _new(B.rng().random(_shape(shape)).astype(dtype), requires_grad)
-
-
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    return Tensor(B.rng().random(_shape(shape)).astype(dtype), requires_grad=requires_grad)
 
 
 def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def _like(make):
+    def like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+        return make(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+    like.__name__ = like.__qualname__ = f"{make.__name__}_like"
+    like.__doc__ = f"{make.__name__} of t's shape, and of its dtype unless `dtype` is given."
+    return like
 
 
-def rand_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+zeros_like, ones_like, randn_like, rand_like = map(_like, (zeros, ones, randn, rand))

@@ -248,10 +248,8 @@ class Maximum(Primitive):
         return 1 - (a < b) - tie, 1 - (a > b) - tie
 
     def backward(self, g):
-        a, b = self.inputs
-        share_a = host(self._share, a.data, b.data, g.dtype, 0)     # host: recorded for replay
-        share_b = host(self._share, a.data, b.data, g.dtype, 1)
-        return g * _const(share_a), g * _const(share_b)
+        a, b = self.inputs          # host: recorded for replay
+        return tuple(g * _const(host(self._share, a.data, b.data, g.dtype, i)) for i in (0, 1))
 
     def _share(self, a, b, dtype, i):
         return self._shares(a, b)[i].astype(dtype)

@@ -198,13 +198,9 @@ class Module(Model):
         own = OrderedDict(self._state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        values, mismatched = {}, []
-        for key in own:
-            if key in state_dict:
-                values[key] = mg.tensor(state_dict[key])
-                if values[key].shape != own[key].shape:
-                    mismatched.append(f"{key}: checkpoint {values[key].shape}, model "
-                                      f"{own[key].shape}")
+        values = {key: mg.tensor(state_dict[key]) for key in own if key in state_dict}
+        mismatched = [f"{key}: checkpoint {v.shape}, model {own[key].shape}"
+                      for key, v in values.items() if v.shape != own[key].shape]
         problems = [f"{what}: {', '.join(keys)}" for what, keys in
                     (("missing keys", missing if strict else []),
                      ("unexpected keys", unexpected if strict else []),
