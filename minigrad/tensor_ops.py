@@ -155,8 +155,7 @@ def _extremum(input, dim, keepdim, numpy, op):
     if input.ndim == 0:
         return ValuesIndices(input.clone(), _const(xp.zeros((), xp.int64)))
     _nonempty(input, (d,), op)
-    pick = xp.argmax if op == "max" else xp.argmin
-    idx = _const(xp.expand_dims(pick(input.data, axis=d), d))
+    idx = input.argmax(d, keepdim=True) if op == "max" else input.argmin(d, keepdim=True)
     values = take_along_dim(input, idx, d)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)

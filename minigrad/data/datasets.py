@@ -117,11 +117,8 @@ class MNIST(ImageDataset):
         dirs = (local,) + tuple(self.system_dirs)
 
         def locate(name):
-            for d in dirs:
-                for path in (os.path.join(d, name + ".gz"), os.path.join(d, name)):
-                    if os.path.isfile(path):
-                        return path
-            return None
+            paths = (os.path.join(d, file) for d in dirs for file in (name + ".gz", name))
+            return next((path for path in paths if os.path.isfile(path)), None)
 
         missing = [n for n in names if locate(n) is None]
         errors = []
