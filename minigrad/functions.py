@@ -351,9 +351,8 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
 def matmul(input, other) -> Tensor:
     """input @ other with NumPy's rules: 1-D operands gain (and lose) an axis, leading dims
     broadcast."""
-    a, b = input, other
-    a = a if isinstance(a, Tensor) else lift(a, b, "matmul")
-    b = b if isinstance(b, Tensor) else lift(b, a, "matmul")
+    a = input if isinstance(input, Tensor) else lift(input, other, "matmul")
+    b = other if isinstance(other, Tensor) else lift(other, a, "matmul")
     if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
         return ops.MatMul.apply(a, b)           # the common case, without the general checks
     if a.ndim == 0 or b.ndim == 0:
@@ -367,8 +366,7 @@ def matmul(input, other) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: the batch dimensions of {a.shape} and {b.shape} cannot be "
                          "broadcast together") from None
-    if a.dtype != b.dtype:
-        a, b = promote(a, b)
+    a, b = promote(a, b)                    # each stays as it is when the dtypes agree
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     out = ops.MatMul.apply(a2.expand(lead + a2.shape[-2:]), b2.expand(lead + b2.shape[-2:]))
@@ -397,15 +395,13 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
 def where(condition, input, other) -> Tensor:
     """Elementwise `input` where `condition` else `other`; the gradient flows to the chosen side
     only."""
-    cond, a, b = condition, input, other
-    cond = xp.asarray(unwrap(cond, "where"))
+    cond, a, b = xp.asarray(unwrap(condition, "where")), input, other
     if cond.dtype != xp.bool_:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
     if not isinstance(a, Tensor):
         a = lift(a, b, "where") if isinstance(b, Tensor) else tensor(a)
     b = b if isinstance(b, Tensor) else lift(b, a, "where")
-    if a.dtype != b.dtype:
-        a, b = promote(a, b)
+    a, b = promote(a, b)                    # unchanged when the dtypes agree
     try:
         shape = xp.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:

@@ -103,7 +103,7 @@ def logaddexp(input, other) -> Tensor:
 
 def _broadcast(a, b, op):
     b = b if isinstance(b, Tensor) else F.lift(b, a, op)
-    a, b = F.promote(a, b) if a.dtype != b.dtype else (a, b)
+    a, b = F.promote(a, b)
     a, b = F.broadcast(a, b, op)        # names both shapes when they do not broadcast
     shape = xp.broadcast_shapes(a.shape, b.shape)
     return a.expand(shape), b.expand(shape)
