@@ -260,8 +260,7 @@ class Minimum(Maximum):
         return xp.minimum(a, b)
 
     def _shares(self, a, b):
-        share_b, share_a = super()._shares(a, b)
-        return share_a, share_b
+        return super()._shares(a, b)[::-1]      # the mirror image: b's share of max is a's of min
 
 
 class Where(Primitive):

@@ -77,8 +77,7 @@ class Normalize(Transform):
     """(x - mean) / std per channel of channels-first images; one value applies to all channels."""
 
     def __init__(self, mean, std):
-        self.mean = xp.asarray(mean, dtype=B.float32).reshape(-1)
-        self.std = xp.asarray(std, dtype=B.float32).reshape(-1)
+        self.mean, self.std = (xp.asarray(v, dtype=B.float32).reshape(-1) for v in (mean, std))
         if self.mean.size != self.std.size or self.mean.size == 0:
             raise ValueError(f"Normalize: mean has {self.mean.size} values and std {self.std.size}; "
                              "they must match (one per channel)")
