@@ -335,13 +335,11 @@ class Expand(Primitive):
 
     def forward(self, a, shape):
         self.shape_in, lead = a.shape, len(shape) - a.ndim
-        fits, strides = lead >= 0, []
-        for n, m, s in zip((1,) * lead + a.shape, shape, (0,) * lead + a.strides):
-            fits = fits and n in (1, m)
-            strides.append(s if n == m else 0)      # stride 0 repeats a new or stretched axis
-        if not fits:
+        dims = list(zip((1,) * lead + a.shape, shape, (0,) * lead + a.strides))
+        if lead < 0 or any(n not in (1, m) for n, m, _ in dims):
             raise ValueError(f"cannot broadcast shape {a.shape} to {shape}")
-        return strided_view(a, tuple(shape), tuple(strides))
+        strides = tuple(s if n == m else 0 for n, m, s in dims)     # 0: a new or stretched axis
+        return strided_view(a, tuple(shape), strides)
 
     def backward(self, g):
         lead = g.ndim - len(self.shape_in)
