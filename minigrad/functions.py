@@ -93,35 +93,30 @@ def not_bool(x, op):
     return x
 
 
-def _operands(x, other, reverse, op):
-    """x and `other` lifted and promoted to one dtype, `other` first when `reverse`."""
+def _division_operands(x, other, reverse, op):
+    """x and `other` lifted and promoted to one dtype, `other` first when `reverse`, with torch's
+    ZeroDivisionError for an integer divisor that holds a zero."""
     other = other if isinstance(other, Tensor) else lift(other, x, op)
     a, b = (other, x) if reverse else (x, other)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for two bool tensors")
-    return promote(a, b) if a.data.dtype != b.data.dtype else (a, b)
-
-
-def _floor_quotient(a, b, op):
-    """floor(a / b) over arrays, with torch's ZeroDivisionError for integers."""
-    if a.dtype.kind in "iu" and not b.all():
+    a, b = promote(a, b)
+    if a.dtype.kind in "iu" and not b.data.all():
         raise ZeroDivisionError(f"{op}: integer division by zero")
-    with xp.errstate(divide="ignore", invalid="ignore"):
-        return xp.floor_divide(a, b)
+    return a, b
 
 
 def floor_divide(x, other, reverse=False) -> Tensor:
     """x // other as in torch: floor(x / other). Piecewise constant, so it carries no gradient."""
-    a, b = _operands(x, other, reverse, "floor_divide")
+    a, b = _division_operands(x, other, reverse, "floor_divide")
     broadcast(a, b, "floor_divide")                 # only for the error naming both shapes
-    return Tensor._wrap(xp.asarray(_floor_quotient(a.data, b.data, "floor_divide")))
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return Tensor._wrap(xp.asarray(xp.floor_divide(a.data, b.data)))
 
 
 def remainder(x, other, reverse=False) -> Tensor:
     """x % other as in torch: the result takes the sign of the divisor (the Remainder primitive)."""
-    a, b = _operands(x, other, reverse, "remainder")
-    if a.dtype.kind in "iu" and not b.data.all():
-        raise ZeroDivisionError("remainder: integer division by zero")
+    a, b = _division_operands(x, other, reverse, "remainder")
     a, b = broadcast(a, b, "remainder") if a.data.shape != b.data.shape else (a, b)
     with xp.errstate(invalid="ignore", divide="ignore"):
         return ops.Remainder.apply(a, b)
