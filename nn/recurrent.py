@@ -123,11 +123,12 @@ class _RNNBase(Module):
     """Shared by RNN, LSTM and GRU: per layer and direction weight_ih_l{k}{_reverse} (G*H, in),
     weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,), all U(-1/sqrt(H), 1/sqrt(H))."""
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False):
+    mode = "RNN_TANH"       # each subclass's; both RNN modes have one gate
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
         super().__init__()
         cls = type(self).__name__
-        self.mode = mode
         self.input_size = _int(input_size, "input_size", cls, 1)
         self.hidden_size = _int(hidden_size, "hidden_size", cls, 1)
         self.num_layers = _int(num_layers, "num_layers", cls, 1)
@@ -135,7 +136,7 @@ class _RNNBase(Module):
             raise ValueError(f"{cls}: dropout must be a number in [0, 1], got {dropout!r}")
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bool(bidirectional)
-        D, G, H = 1 + self.bidirectional, _GATES[mode], hidden_size
+        D, G, H = 1 + self.bidirectional, _GATES[self.mode], hidden_size
         for k in range(num_layers):
             for sfx in ("", "_reverse")[:D]:
                 fan_in = input_size if k == 0 else H * D
@@ -157,8 +158,8 @@ class _RNNBase(Module):
 
     def _check_state(self, h, expected, batched, what):
         _check_tensor(h, what, type(self).__name__)
-        if h.shape != (expected if batched else expected[:1] + expected[2:]):
-            shape = expected if batched else expected[:1] + expected[2:]
+        shape = expected if batched else expected[:1] + expected[2:]
+        if h.shape != shape:
             raise ValueError(f"{type(self).__name__}: {what} has shape {h.shape}; expected "
                              f"{shape} (num_layers * num_directions, batch, hidden_size)")
         return h if batched else h.unsqueeze(1)
@@ -220,45 +221,39 @@ class RNN(_RNNBase):
                  dropout: float = 0.0, bidirectional: bool = False):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers, bias,
-                         batch_first, dropout, bidirectional)
-        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+        self.nonlinearity, self.mode = nonlinearity, f"RNN_{nonlinearity.upper()}"
 
 
 class LSTM(_RNNBase):
     """Long short-term memory; forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+    mode = "LSTM"
 
 
 class GRU(_RNNBase):
     """Gated recurrent unit; forward(input, h_0=None) -> (output, h_n)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+    mode = "GRU"
 
 
 class _CellBase(Module):
     """One step of a recurrent layer: weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh."""
 
-    def __init__(self, mode, input_size, hidden_size, bias):
+    mode = "RNN_TANH"
+    reset_parameters = _RNNBase.reset_parameters
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
-        cls, G = type(self).__name__, _GATES[mode]
-        self.mode = mode
+        cls, G = type(self).__name__, _GATES[self.mode]
         self.input_size = _int(input_size, "input_size", cls, 1)
         self.hidden_size = H = _int(hidden_size, "hidden_size", cls, 1)
         self.weight_ih = Parameter(mg.zeros(G * H, input_size))
         self.weight_hh = Parameter(mg.zeros(G * H, H))
         self.bias_ih = Parameter(mg.zeros(G * H)) if bias else None
         self.bias_hh = Parameter(mg.zeros(G * H)) if bias else None
-        bound = 1 / math.sqrt(H)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        self.reset_parameters()
 
     def forward(self, input, hx=None):
         cls, I, H = type(self).__name__, self.input_size, self.hidden_size
@@ -296,19 +291,17 @@ class RNNCell(_CellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
-        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, bias)
-        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias)
+        self.nonlinearity, self.mode = nonlinearity, f"RNN_{nonlinearity.upper()}"
 
 
 class LSTMCell(_CellBase):
     """forward(input, (h, c)=None) -> (h', c')."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
-        super().__init__("LSTM", input_size, hidden_size, bias)
+    mode = "LSTM"
 
 
 class GRUCell(_CellBase):
     """forward(input, h=None) -> h'."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
-        super().__init__("GRU", input_size, hidden_size, bias)
+    mode = "GRU"
