@@ -134,11 +134,10 @@ class _Recorder:
         self.slots.append(s)
         self.by_id[id(a)] = s
         weakref.finalize(a, self.by_id.pop, id(a), None)
-        self.objects[s.i] = weakref.ref(a)
-        if region.kind == "outer":
-            self.objects[s.i] = (lambda a=a: a)       # held: compared with the other recording
-            if isinstance(tensor, Tensor):
-                self.guards.append((weakref.ref(tensor), a))
+        outer = region.kind == "outer"      # held: compared with the other recording
+        self.objects[s.i] = (lambda a=a: a) if outer else weakref.ref(a)
+        if outer and isinstance(tensor, Tensor):
+            self.guards.append((weakref.ref(tensor), a))
         return s
 
     def _arg(self, v):

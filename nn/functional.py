@@ -194,7 +194,6 @@ def _target_distribution(input, target, label_smoothing, op):
     of integer class indices, or the given class probabilities, mixed with the uniform
     distribution by label_smoothing. Returns it with the class axis."""
     _check_tensor(input, "input", op)
-    _check_tensor(target, "target", op)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must be (C,) or (N, C, ...), got shape {input.shape}")
     if not 0.0 <= label_smoothing <= 1.0:

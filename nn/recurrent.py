@@ -183,9 +183,8 @@ class _RNNBase(Module):
             if len(hx) != n_state:
                 raise ValueError(f"{cls}: hx must be {'(h_0, c_0)' if n_state == 2 else 'h_0'}, "
                                  f"got {len(hx)} tensors")
-            names = ("h_0", "c_0")
-            states = [self._check_state(h, (L * D, N, H), batched, names[j])
-                      for j, h in enumerate(hx)]
+            states = [self._check_state(h, (L * D, N, H), batched, name)
+                      for h, name in zip(hx, ("h_0", "c_0"))]
         finals = []
         for k in range(L):
             if k and self.dropout:

@@ -116,16 +116,13 @@ class _Trace:
                                 "inputs by recorded ops (argmax, comparisons and no_grad are "
                                 "not recorded)")
         self.ops, self.made = _walk(self.outs)
-        groups = {}
-        for op in self.ops:
-            key = _composite(op)
-            if key is not None:
-                groups.setdefault(key, []).append(op)
-        rules = {key: self._rule(key[-1][1], members) for key, members in groups.items()}
+        keys, groups = [_composite(op) for op in self.ops], {}
+        for op, key in zip(self.ops, keys):
+            groups.setdefault(key, []).append(op)
+        rules = {key: self._rule(key[-1][1], members) for key, members in groups.items() if key}
         self.units = []
-        for op in self.ops:
-            key = _composite(op)
-            if key is None or rules[key] is None:
+        for op, key in zip(self.ops, keys):
+            if rules.get(key) is None:
                 self.units.append(("op", op))
             elif op is groups[key][-1]:     # the call's last op: its output is the node's
                 self.units.append(("node", rules[key], groups[key]))

@@ -233,8 +233,7 @@ def load_model(filepath):
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise ValueError(f"load_model: {filepath} was not written by a keras Model's save()")
     config = state["model"]
-    model = Sequential(name=config["name"]) if config["class"] == "Sequential" else \
-        Model(name=config["name"])
+    model = (Sequential if config["class"] == "Sequential" else Model)(name=config["name"])
     for name, spec in config["layers"]:
         model._add_layer(_revive(spec, L, "layer"), name)
     model._nodes = config["nodes"]
