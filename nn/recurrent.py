@@ -63,9 +63,8 @@ class Embedding(Module):
         self.weight = Parameter(mg.zeros(num_embeddings, embedding_dim))
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            pad = (mg.arange(num_embeddings) == self.padding_idx).unsqueeze(-1)
             with mg.no_grad():
-                self.weight.copy_(mg.where(pad, 0.0, self.weight))
+                self.weight[self.padding_idx] = 0.0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
@@ -203,12 +202,9 @@ class _RNNBase(Module):
         return (output, tuple(h_n)) if n_state == 2 else (output, h_n[0])
 
     def extra_repr(self):
-        s = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
-                              ("dropout", 0.0), ("bidirectional", False)):
-            if getattr(self, name) != default:
-                s += f", {name}={getattr(self, name)}"
-        return s
+        defaults = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
+        changed = [f"{k}={getattr(self, k)}" for k, v in defaults.items() if getattr(self, k) != v]
+        return ", ".join([str(self.input_size), str(self.hidden_size), *changed])
 
 
 class RNN(_RNNBase):

@@ -131,11 +131,8 @@ class _Trace:
         """The ONNX nodes for one composite call, as steps (op type, inputs, attributes), or None
         to lower its primitives instead."""
         inside = {id(op) for op in members}
-        outer = {}
-        for op in members:
-            for x in op.inputs:
-                if x._ctx is None or id(x._ctx) not in inside:
-                    outer[id(x)] = x
+        outer = {id(x): x for op in members for x in op.inputs
+                 if x._ctx is None or id(x._ctx) not in inside}
         values = [x for x in outer.values() if x._ctx is not None or id(x) in self.input_ids]
         leaves = [x for x in outer.values() if x._ctx is None and id(x) not in self.input_ids
                   and (x.ndim > 0 or x.name)]     # not the scalars a composite writes (eps)

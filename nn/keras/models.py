@@ -202,15 +202,14 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer):
+        first = not self._modules and self._output is None
         if isinstance(layer, L.KerasTensor):
-            if self._modules or self._output is not None:
+            if not first:
                 raise ValueError("Sequential: keras.Input can only come first")
             self._output, self._sample_shape = layer, layer.shape[1:]
             return
-        shape = getattr(layer, "_input_shape", None)
-        if not self._modules and self._output is None and shape is not None:
-            self._output = L.Input(shape)
-            self._sample_shape = self._output.shape[1:]
+        if first and getattr(layer, "_input_shape", None) is not None:
+            self.add(L.Input(layer._input_shape))
         self._add_layer(layer)
         if self._output is not None:
             self._output = layer(self._output)        # builds the layer
