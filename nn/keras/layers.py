@@ -86,13 +86,8 @@ class Layer(Configurable):
     def __call__(self, x, *args, **kwargs):
         if not isinstance(x, KerasTensor):
             return super().__call__(as_tensor(x), *args, **kwargs)
-        was_training = self.training
-        self.eval()
-        try:
-            with mg.no_grad():
-                value = super().__call__(x._value, *args, **kwargs)
-        finally:
-            self.train(was_training)
+        with self._inference():         # eval mode, no gradients
+            value = super().__call__(x._value, *args, **kwargs)
         if not isinstance(value, mg.Tensor):
             raise ValueError(f"{self.name or type(self).__name__}: a functional Model takes one "
                              f"output a layer; this call returns {len(value)} (return_state?)")
