@@ -211,12 +211,16 @@ def _equal(a, b):
         return a is b
 
 
+def _leaves(v):
+    """The items of a nested tuple, in order."""
+    return [x for item in v for x in _leaves(item)] if isinstance(v, tuple) else [v]
+
+
 def _uses(instr):
     """Slot numbers an instruction reads or writes."""
     _, _, ins, params, out = instr
-    refs = [i for i in [*ins, out] if isinstance(i, int)]
-    _map((*ins, *params.values()), lambda v: refs.append(v.i) if isinstance(v, _Ref) else None)
-    return refs
+    refs = [v.i for v in _leaves((*ins, *params.values())) if isinstance(v, _Ref)]
+    return [i for i in [*ins, out] if isinstance(i, int)] + refs
 
 
 def _in_place(kind, fn, params, out):

@@ -177,8 +177,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                          f"got {mode!r}")
     if mode != "constant" and value is not None:
         raise ValueError(f"pad: mode {mode!r} takes no value (input {input.shape})")
-    widths = [(0, 0)] * (input.ndim - len(pad) // 2) + \
-        [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
+    # (before, after) per dim, first dim first: pad lists the last dim's pair first
+    widths = [(0, 0)] * (input.ndim - len(pad) // 2) + list(zip(pad[-2::-2], pad[::-2]))
     if mode == "constant":
         crop = tuple(slice(-min(l, 0), n + min(r, 0)) for (l, r), n in zip(widths, input.shape))
         if any(n + min(l, 0) + min(r, 0) < 0 for (l, r), n in zip(widths, input.shape)):
