@@ -54,10 +54,12 @@ def _normalize(x, axes, eps):
     return d * (1 / ((d * d).mean(axes, keepdims=True) + eps).sqrt())
 
 
-def _check_affine(t, name, shape, op, x):
+def _check_affine(t, name, shape, op, x, x_name="input"):
+    """Refuse an optional tensor `t` (a weight, a bias) that is not None and not of `shape`;
+    the message shows x, the tensor the shape comes from."""
     if t is not None and (not isinstance(t, Tensor) or t.shape != shape):
         raise ValueError(f"{op}: {name} must have shape {shape}, got "
-                         f"{getattr(t, 'shape', type(t).__name__)} (input {x.shape})")
+                         f"{getattr(t, 'shape', type(t).__name__)} ({x_name} {x.shape})")
 
 
 @mg.scope("layer_norm")

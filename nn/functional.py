@@ -47,9 +47,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input {x.shape} and weight {weight.shape} disagree on the inner "
                          "size (weight is (out_features, in_features))")
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != weight.shape[:1]):
-        raise ValueError(f"linear: bias must have shape {weight.shape[:1]}, got "
-                         f"{getattr(bias, 'shape', type(bias).__name__)} (weight {weight.shape})")
+    _check_affine(bias, "bias", weight.shape[:1], "linear", weight, "weight")
     if x.ndim > 2:
         y = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1])
     else:

@@ -381,16 +381,15 @@ class _Graph:
     def _index(self, op, op2, x):
         """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
         among whole slices as a Gather."""
-        key, shape_in = list(op.key), op.inputs[0].shape
-        if any(k is Ellipsis for k in key):
-            i = next(i for i, k in enumerate(key) if k is Ellipsis)
-            key[i:i + 1] = [slice(None)] * (len(shape_in) + 1 + sum(k is None for k in key)
-                                            - len(key))
-        keys = [k for k in key if k is not None]
+        shape_in = op.inputs[0].shape
+        keys = [k for k in op.key if k is not None]     # the Reshape adds the None axes
+        if any(k is Ellipsis for k in keys):
+            i = next(i for i, k in enumerate(keys) if k is Ellipsis)
+            keys[i:i + 1] = [slice(None)] * (len(shape_in) + 1 - len(keys))
         arrays = [i for i, k in enumerate(keys) if isinstance(k, xp.ndarray)]
         if arrays:
             i = arrays[0]
-            if keys[i].dtype.kind not in "iu" or len(keys) < len(key) or any(
+            if keys[i].dtype.kind not in "iu" or any(k is None for k in op.key) or any(
                     k != slice(None) for j, k in enumerate(keys) if j != i):
                 raise NotImplementedError("onnx.export: the primitive Index with a boolean key, "
                                           "or an array key beside others, has no ONNX lowering")
