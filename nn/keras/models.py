@@ -65,21 +65,16 @@ class Model(L.Layer, Module):
         if not (isinstance(inputs, L.KerasTensor) and isinstance(outputs, L.KerasTensor)):
             raise ValueError(f"Model: expected one keras.Input and one KerasTensor made from it "
                              f"(not several), got {inputs!r} and {outputs!r}")
-        order, index, names = [], {id(inputs): -1}, {}
-
-        def visit(t):
-            if id(t) in index:
-                return
+        chain, t, names = [], outputs, {}     # a layer takes one input: the calls form a chain
+        while t is not inputs:
             if t._layer is None:
                 raise ValueError("Model: the outputs are not computed from these inputs")
-            visit(t._source)
-            index[id(t)] = len(order)
-            order.append(t)
-        visit(outputs)
-        for t in order:
+            chain.insert(0, t)
+            t = t._source
+        for t in chain:
             if id(t._layer) not in names:
                 names[id(t._layer)] = self._add_layer(t._layer)
-        self._nodes = [(names[id(t._layer)], index[id(t._source)]) for t in order]
+        self._nodes = [(names[id(t._layer)], i - 1) for i, t in enumerate(chain)]
         self._sample_shape = inputs.shape[1:]
 
     def _add_layer(self, layer, name=None):
