@@ -238,10 +238,9 @@ class _Program:
         self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
                                  strides=s.strides) for s in rec.slots]
         self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
-        self.instrs = rec.instrs
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
+        self.instrs, self.slots = rec.instrs, rec.slots
         # tensors from outside the step (parameters) must still hold the arrays replay reads
-        self.slots = rec.slots
         self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]
 
     def _resolve(self, v):
