@@ -122,7 +122,7 @@ class _RNNBase(Module):
     """Shared by RNN, LSTM and GRU: per layer and direction weight_ih_l{k}{_reverse} (G*H, in),
     weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,), all U(-1/sqrt(H), 1/sqrt(H))."""
 
-    mode = "RNN_TANH"       # each subclass's; both RNN modes have one gate
+    mode = "RNN_TANH"       # LSTM and GRU set theirs; RNN its own after __init__ (one gate)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
@@ -202,8 +202,8 @@ class _RNNBase(Module):
         return (output, tuple(h_n)) if n_state == 2 else (output, h_n[0])
 
     def extra_repr(self):
-        defaults = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
-        changed = [f"{k}={getattr(self, k)}" for k, v in defaults.items() if getattr(self, k) != v]
+        default = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
+        changed = [f"{k}={getattr(self, k)}" for k, v in default.items() if getattr(self, k) != v]
         return ", ".join([str(self.input_size), str(self.hidden_size), *changed])
 
 
