@@ -31,7 +31,7 @@ __all__ += ["onnx", "distributed"]
 
 # --- PyTorch's tensor vocabulary (minigrad/tensor_ops.py): Tensor methods and mg.<name> ----------
 from . import tensor_ops  # noqa: E402
-from .tensor_ops import *  # noqa: E402,F401,F403
+globals().update(tensor_ops.PUBLIC)     # each refuses a first argument that is not a Tensor
 
 __all__ += tensor_ops.FUNCTIONS
 

@@ -149,10 +149,8 @@ def average_gradients(parameters, bucket_bytes: int = BUCKET_BYTES):
         _wait(_comm("average_gradients").Iallreduce(_mpi().IN_PLACE, flat, op=_mpi().SUM),
               f"average_gradients ({len(bucket)} parameters, {flat.nbytes} bytes)")
         flat /= world_size
-        offset = 0
-        for p in bucket:
-            p.grad = Tensor._wrap(flat[offset:offset + p.size].reshape(p.shape))
-            offset += p.size
+        for p, piece in zip(bucket, xp.split(flat, xp.cumsum([p.size for p in bucket])[:-1])):
+            p.grad = Tensor._wrap(piece.reshape(p.shape))
 
 
 def _buckets(params, bucket_bytes):

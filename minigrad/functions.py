@@ -86,6 +86,13 @@ def binary(x, other, prim, reverse=False):
     return prim.apply(a, b)
 
 
+def not_bool(x, op):
+    """x itself, or torch's refusal of arithmetic on a bool tensor."""
+    if x.data.dtype == xp.bool_:
+        raise TypeError(f"{op}: not supported for a bool tensor (shape {x.shape})")
+    return x
+
+
 def _operands(x, other, reverse, op):
     """x and `other` lifted and promoted to one dtype, `other` first when `reverse`."""
     other = other if isinstance(other, Tensor) else lift(other, x, op)
@@ -120,20 +127,27 @@ def remainder(x, other, reverse=False) -> Tensor:
         return ops.Remainder.apply(a, b)
 
 
-def axes(axis, ndim, op):
-    """None, an int or a sequence of ints -> a sorted tuple of non-negative axes."""
-    if axis is None:
+def dim_index(dim, shape, op, new=0):
+    """One dim of a tensor of `shape` (plus `new` dims, for unsqueeze) as a non-negative int; a
+    0-d tensor takes 0 and -1, as in torch."""
+    n = max(len(shape) + new, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range [{-n}, {n - 1}] for shape {shape}")
+    return dim % n
+
+
+def axes(dims, shape, op):
+    """None, an int or a sequence of ints -> a sorted tuple of non-negative axes (none for 0-d)."""
+    ndim = len(shape)
+    if dims is None:
         return tuple(range(ndim))
-    if type(axis) is int and -ndim <= axis < ndim:     # the common case, checked cheaply
-        return (axis + ndim if axis < 0 else axis,)
-    given = (axis,) if isinstance(axis, (int, xp.integer)) else tuple(axis)
-    for ax in given:
-        if not -ndim <= ax < max(ndim, 1):
-            raise ValueError(f"{op}: axis {ax} is out of range for a tensor with {ndim} dimensions")
-    out = tuple(sorted(int(ax) % max(ndim, 1) for ax in given))
+    if type(dims) is int and -ndim <= dims < ndim:     # the common case, checked cheaply
+        return (dims + ndim if dims < 0 else dims,)
+    given = (dims,) if isinstance(dims, (int, xp.integer)) else tuple(dims)
+    out = tuple(sorted(dim_index(d, shape, op) for d in given))
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return out
+        raise ValueError(f"{op}: repeated dim in {dims}")
+    return out if ndim else ()
 
 
 def shape_args(args):
@@ -141,14 +155,43 @@ def shape_args(args):
     return tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else tuple(args)
 
 
+def reduction_args(dim, keepdim, numpy):
+    """torch's (dim, keepdim) from a reduction's arguments, NumPy's axis= and keepdims= allowed."""
+    unknown = set(numpy) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
+    return numpy.get("axis", dim), numpy.get("keepdims", keepdim)
+
+
+def constant_reduction(input, fn, dim, keepdim, numpy) -> Tensor:
+    """any, all, argmax or argmin (the array method `fn`) over torch's dim: a constant."""
+    dim, keepdim = reduction_args(dim, keepdim, numpy)
+    axes(dim, input.shape, fn.__name__)
+    return Tensor._wrap(xp.asarray(fn(input.data, axis=dim, keepdims=keepdim)))
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    start, end = (dim_index(d, input.shape, "flatten") for d in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape "
+                         f"{input.shape})")
+    merged = (math.prod(input.shape[start:end + 1]),)
+    return input.reshape(input.shape[:start] + merged + input.shape[end + 1:])
+
+
+def swapaxes(input, axis0: int, axis1: int) -> Tensor:
+    a, b = (dim_index(d, input.shape, "transpose") for d in (axis0, axis1))
+    return transpose(input, [b if i == a else a if i == b else i for i in range(input.ndim)])
+
+
 def mean(x, axis, keepdims):
-    axis = axes(axis, x.ndim, "mean")
+    axis = axes(axis, x.shape, "mean")
     return ops.Sum.apply(x, axis=axis, keepdims=keepdims) / math.prod(x.shape[ax] for ax in axis)
 
 
 def var(x, axis, keepdims, correction):
     """Variance with Bessel's `correction` (1 like torch.var; 0 like numpy.var)."""
-    axis = axes(axis, x.ndim, "var")
+    axis = axes(axis, x.shape, "var")
     d = x - x.mean(axis, keepdims=True)
     return (d * d).sum(axis, keepdims) / max(math.prod(x.shape[ax] for ax in axis) - correction, 0)
 
@@ -173,21 +216,21 @@ def _shift(x, axis):
 
 
 def logsumexp(x, axis, keepdims):
-    axis = axes(axis, x.ndim, "logsumexp")
+    axis = axes(axis, x.shape, "logsumexp")
     m = _shift(x, axis)
     out = (x - m).exp().sum(axis, keepdims=True).log() + m
     return out if keepdims else out.squeeze(axis)
 
 
 def softmax(x, axis):
-    e = (x - _shift(x, axis)).exp()
+    e = (x - _shift(x, axes(axis, x.shape, "softmax"))).exp()
     return e / e.sum(axis, keepdims=True)
 
 
 def log_softmax(x, axis):
     """(x - max) - log(sum(exp(x - max))): shifting first keeps the result exact for large logits
     (x - logsumexp(x) would round logsumexp at the magnitude of x)."""
-    shifted = x - _shift(x, axis)
+    shifted = x - _shift(x, axes(axis, x.shape, "log_softmax"))
     return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
 
@@ -203,7 +246,7 @@ def reshape(x, shape):
 
 def squeeze(x, axis):
     axis = tuple(i for i, n in enumerate(x.shape) if n == 1) if axis is None else \
-        axes(axis, x.ndim, "squeeze")
+        axes(axis, x.shape, "squeeze")
     if any(x.shape[ax] != 1 for ax in axis):
         raise ValueError(f"squeeze: axes {axis} of shape {x.shape} are not all of size 1")
     return x.reshape([n for i, n in enumerate(x.shape) if i not in axis])
@@ -384,7 +427,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
-    axis = axes(axis, tensors[0].ndim, "concatenate")[0]
+    axis = axes(axis, tensors[0].shape, "concatenate")[0]
     if len({t.shape[:axis] + (None,) + t.shape[axis + 1:] for t in tensors}) > 1:
         raise ValueError(f"concatenate: shapes {[t.shape for t in tensors]} differ outside axis "
                          f"{axis}")

@@ -24,14 +24,12 @@ class _Weighted:
         outs = _outputs(self.fn(*inputs))
         if self.weights is None:
             self.weights = [self.rng.standard_normal(o.shape) for o in outs]
-        total = None
-        for o, w in zip(outs, self.weights):
-            term = (o * Tensor._wrap(w.astype(o.dtype))).sum()
-            total = term if total is None else total + term
-        return total
+        terms = [(o * Tensor._wrap(w.astype(o.dtype))).sum() for o, w in zip(outs, self.weights)]
+        return sum(terms[1:], terms[0]) if terms else None
 
 
 def _check_inputs(inputs, caller):
+    """(the inputs as a list, the indices of those that require grad), after checking them."""
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
@@ -39,7 +37,7 @@ def _check_inputs(inputs, caller):
         if x.requires_grad and x.dtype != xp.float64:
             raise TypeError(f"{caller}: input {i} is {x.dtype}; finite differences need float64 "
                             "inputs (use .double())")
-    return inputs
+    return inputs, [i for i, x in enumerate(inputs) if x.requires_grad]
 
 
 def _analytic(scalar, inputs, wrt):
@@ -71,8 +69,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     Outputs are reduced to a scalar with fixed random weights. Raises GradcheckError naming the
     input and its worst element on a mismatch; returns True otherwise.
     """
-    inputs = _check_inputs(inputs, "gradcheck")
-    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    inputs, wrt = _check_inputs(inputs, "gradcheck")
     if not wrt:
         raise ValueError("gradcheck: no input has requires_grad=True")
     scalar = _Weighted(fn, seed)
@@ -91,8 +88,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                   seed: int = 0) -> bool:
     """gradcheck of the (create_graph=True) gradient of `fn`: checks second derivatives."""
-    inputs = _check_inputs(inputs, "gradgradcheck")
-    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    inputs, wrt = _check_inputs(inputs, "gradgradcheck")
     scalar = _Weighted(fn, seed)
 
     def first_grads(*xs):

@@ -125,9 +125,7 @@ class Tensor:
         """A 0-d tensor formats as its number (f"{loss:.4f}"); others as their repr."""
         return format(self.item() if self.ndim == 0 else repr(self), spec)
 
-    def __round__(self, ndigits=None):
-        """round(t): half to even as torch.round; piecewise constant, so it carries no gradient."""
-        return Tensor._wrap(xp.asarray(xp.round(self.data, ndigits or 0)))
+    __round__ = lambda self, ndigits=None: TO.round(self, ndigits or 0)     # half to even
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -150,8 +148,8 @@ class Tensor:
     __rtruediv__ = lambda self, o: F.binary(self, o, ops.Div, True)
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
-    __neg__ = lambda self: ops.Neg.apply(self)
-    __pos__ = lambda self: self
+    __neg__ = lambda self: ops.Neg.apply(F.not_bool(self, "neg"))
+    __pos__ = lambda self: F.not_bool(self, "pos")
     __abs__ = lambda self: self.abs()
     __floordiv__ = lambda self, o: F.floor_divide(self, o)
     __rfloordiv__ = lambda self, o: F.floor_divide(self, o, True)
@@ -181,11 +179,11 @@ class Tensor:
         return ops.Tanh.apply(self)
 
     def abs(self) -> "Tensor":
-        return ops.Abs.apply(self)
+        return ops.Abs.apply(F.not_bool(self, "abs"))
 
     def relu(self) -> "Tensor":
         """max(0, x) as torch.relu: gradient 0 at 0, nan stays nan."""
-        return ops.Relu.apply(self)
+        return ops.Relu.apply(F.not_bool(self, "relu"))
 
     def sigmoid(self) -> "Tensor":
         """1 / (1 + exp(-x)), with relative precision in both tails (value and gradient)."""
@@ -193,7 +191,10 @@ class Tensor:
 
     def astype(self, dtype) -> "Tensor":
         """Cast to `dtype`; the gradient is cast back. Integer and bool results carry none."""
-        dtype = xp.dtype(dtype)
+        try:
+            dtype = xp.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"astype: {dtype!r} is not a dtype (tensor {self.shape})") from None
         if dtype == self.dtype:
             return self
         if not B.is_float(dtype):
@@ -207,12 +208,16 @@ class Tensor:
         return self.astype(B.float64)
 
     def _compare(self, other, fn):
-        other = F.unwrap(other, "compare")
+        """A comparison or bitwise op by NumPy's `fn`: a constant."""
+        other = F.unwrap(other, fn.__name__)
         try:
             return Tensor._wrap(xp.asarray(autograd.host(fn, self.data, other)))
         except ValueError:
-            raise ValueError(f"compare: shapes {self.shape} and {xp.shape(other)} cannot be "
+            raise ValueError(f"{fn.__name__}: shapes {self.shape} and {xp.shape(other)} cannot be "
                              "broadcast together") from None
+        except TypeError:
+            raise TypeError(f"{fn.__name__}: not defined for a {self.dtype} tensor and "
+                            f"{type(other).__name__} {xp.asarray(other).dtype}") from None
 
     __lt__ = lambda self, o: self._compare(o, xp.less)
     __le__ = lambda self, o: self._compare(o, xp.less_equal)
@@ -225,29 +230,25 @@ class Tensor:
             raise TypeError(f"invert (~): only bool and integer tensors, got dtype {self.dtype}")
         return Tensor._wrap(~self.data)
 
-    __and__ = lambda self, o: self._compare(o, xp.logical_and)
-    __or__ = lambda self, o: self._compare(o, xp.logical_or)
+    __and__ = lambda self, o: self._compare(o, xp.bitwise_and)     # as torch: ints bitwise
+    __or__ = lambda self, o: self._compare(o, xp.bitwise_or)
 
     # Reductions take torch's dim= and keepdim=, with NumPy's axis= and keepdims= as aliases.
     def any(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
-        return Tensor._wrap(xp.asarray(self.data.any(axis=dim, keepdims=keepdim)))
+        return F.constant_reduction(self, xp.ndarray.any, dim, keepdim, numpy)
 
     def all(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
-        return Tensor._wrap(xp.asarray(self.data.all(axis=dim, keepdims=keepdim)))
+        return F.constant_reduction(self, xp.ndarray.all, dim, keepdim, numpy)
 
     def argmax(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
-        return Tensor._wrap(xp.asarray(self.data.argmax(axis=dim, keepdims=keepdim)))
+        return F.constant_reduction(self, xp.ndarray.argmax, dim, keepdim, numpy)
 
     def argmin(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
-        return Tensor._wrap(xp.asarray(self.data.argmin(axis=dim, keepdims=keepdim)))
+        return F.constant_reduction(self, xp.ndarray.argmin, dim, keepdim, numpy)
 
     def sum(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        dim, keepdim = TO.reduction_args(dim, keepdim, numpy)
-        return ops.Sum.apply(self, axis=F.axes(dim, self.ndim, "sum"), keepdims=keepdim)
+        dim, keepdim = F.reduction_args(dim, keepdim, numpy)
+        return ops.Sum.apply(self, axis=F.axes(dim, self.shape, "sum"), keepdims=keepdim)
 
     def max(self, dim=None, keepdim: bool = False, **numpy):
         """torch.max: all values, (values, indices) along an int dim, or the elementwise maximum
@@ -258,7 +259,7 @@ class Tensor:
         return TO.min(self, dim, keepdim, **numpy)
 
     def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
-        return F.mean(self, *TO.reduction_args(dim, keepdim, numpy))
+        return F.mean(self, *F.reduction_args(dim, keepdim, numpy))
 
     def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
             **numpy) -> "Tensor":
@@ -268,26 +269,26 @@ class Tensor:
 
     def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """log(sum(exp(x))) over `dim`, computed stably."""
-        return F.logsumexp(self, *TO.reduction_args(dim, keepdim, numpy))
+        return F.logsumexp(self, *F.reduction_args(dim, keepdim, numpy))
 
     def softmax(self, dim: int = -1, **numpy) -> "Tensor":
-        return F.softmax(self, TO.reduction_args(dim, False, numpy)[0])
+        return F.softmax(self, F.reduction_args(dim, False, numpy)[0])
 
     def log_softmax(self, dim: int = -1, **numpy) -> "Tensor":
-        return F.log_softmax(self, TO.reduction_args(dim, False, numpy)[0])
+        return F.log_softmax(self, F.reduction_args(dim, False, numpy)[0])
 
     def reshape(self, *shape) -> "Tensor":
         return F.reshape(self, F.shape_args(shape))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         """Merge the dims from `start_dim` to `end_dim` (both included) into one."""
-        return TO.flatten(self, start_dim, end_dim)
+        return F.flatten(self, start_dim, end_dim)
 
     def squeeze(self, dim=None) -> "Tensor":
         return F.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> "Tensor":
-        dim = dim % (self.ndim + 1)
+        dim = F.dim_index(dim, self.shape, "unsqueeze", new=1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def transpose(self, *dims) -> "Tensor":
@@ -301,10 +302,9 @@ class Tensor:
         return F.transpose(self, F.shape_args(dims))
 
     def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
-        return TO.swapaxes(self, axis0, axis1)
+        return F.swapaxes(self, axis0, axis1)
 
-    def swapdims(self, dim0: int, dim1: int) -> "Tensor":
-        return self.swapaxes(dim0, dim1)
+    swapdims = swapaxes
 
     @property
     def mT(self) -> "Tensor":
@@ -347,8 +347,9 @@ class Tensor:
             self.data = self.data.copy()
         try:
             autograd.host(update, self.data, value)
-        except ValueError as e:
-            raise ValueError(f"{op}: {e} (tensor of shape {self.shape})") from None
+        except (TypeError, ValueError) as e:       # a shape or a cast NumPy refuses
+            raise (TypeError if isinstance(e, TypeError) else ValueError)(
+                f"{op}: {e} (tensor of shape {self.shape}, {self.dtype})") from None
         autograd.bump_version(self)
         return self
 
@@ -377,7 +378,7 @@ class Tensor:
         return self._inplace("fill_", lambda a, v: a.fill(v), value)
 
     def zero_(self) -> "Tensor":
-        return self.fill_(0)
+        return self._inplace("zero_", lambda a, v: a.fill(v), 0)
 
     def _augmented(self, other, inplace, outofplace):
         """`x += y`: in place when no graph is being built, otherwise a new tensor (so code such as

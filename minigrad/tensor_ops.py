@@ -11,6 +11,7 @@ Size budget: 380 code lines
 """
 import builtins
 import collections
+import functools
 import math
 import numbers
 import string
@@ -21,13 +22,6 @@ from .backend import default_float, xp
 from .tensor import Tensor
 
 ValuesIndices = collections.namedtuple("ValuesIndices", "values indices")
-
-
-def _dim(dim, ndim, op):
-    n = builtins.max(ndim, 1)           # this module's max and min are torch's
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions")
-    return dim % n
 
 
 def _const(array):
@@ -63,6 +57,8 @@ isnan, isinf, isfinite = (_constant(f) for f in (xp.isnan, xp.isinf, xp.isfinite
 
 def round(input, decimals: int = 0) -> Tensor:
     """Half to even, as torch.round; a constant."""
+    if not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"round: decimals must be an int, got {decimals!r} (shape {input.shape})")
     return _const(xp.round(input.data, decimals))
 
 
@@ -97,6 +93,8 @@ def square(input) -> Tensor:
 def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """nan, +inf and -inf replaced (by default with 0 and the dtype's largest and lowest finite
     values); the gradient flows where the input was finite."""
+    if input.dtype.kind != "f":
+        return _const(input.data.copy())        # integers and bools have nothing to replace
     info = xp.finfo(input.dtype)
     out = F.where(xp.isnan(input.data), nan, input)
     out = F.where(input.data == xp.inf, info.max if posinf is None else posinf, out)
@@ -105,16 +103,14 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
 
 def logaddexp(input, other) -> Tensor:
     """log(exp(input) + exp(other)) without overflow."""
-    return F.logsumexp(F.stack(list(_broadcast(input, other)), 0), 0, False)
+    return F.logsumexp(F.stack(list(_broadcast(input, other, "logaddexp")), 0), 0, False)
 
 
-def _broadcast(a, b):
-    b = b if isinstance(b, Tensor) else F.lift(b, a, "broadcast")
+def _broadcast(a, b, op):
+    b = b if isinstance(b, Tensor) else F.lift(b, a, op)
     a, b = F.promote(a, b) if a.dtype != b.dtype else (a, b)
-    try:
-        shape = xp.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+    a, b = F.broadcast(a, b, op)        # names both shapes when they do not broadcast
+    shape = xp.broadcast_shapes(a.shape, b.shape)
     return a.expand(shape), b.expand(shape)
 
 
@@ -128,7 +124,7 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
 
 def amax(input, dim=(), keepdim: bool = False, op: str = "amax") -> Tensor:
     """The maximum over `dim` (all dims when () or None); tied maxima share the gradient evenly."""
-    axis = F.axes(None if dim == () else dim, input.ndim, op)
+    axis = F.axes(None if dim == () else dim, input.shape, op)
     _nonempty(input, axis, op)
     return ops.Max.apply(input, axis=axis, keepdims=keepdim)
 
@@ -159,9 +155,8 @@ def _extremum(input, dim, keepdim, numpy, op):
     if isinstance(dim, Tensor):
         return (F.maximum if op == "max" else F.minimum)(input, dim)
     if numpy or not isinstance(dim, numbers.Integral):
-        reduce = amax if op == "max" else amin
-        return reduce(input, *reduction_args(dim, keepdim, numpy), op=op)
-    d = _dim(dim, input.ndim, op)
+        return (amax if op == "max" else amin)(input, *F.reduction_args(dim, keepdim, numpy), op=op)
+    d = F.dim_index(dim, input.shape, op)
     if input.ndim == 0:
         return ValuesIndices(input.clone(), _const(xp.zeros((), xp.int64)))
     _nonempty(input, (d,), op)
@@ -178,7 +173,7 @@ def prod(input, dim=None, keepdim: bool = False) -> Tensor:
     included (no division by the input)."""
     if dim is None:
         return prod(input.reshape(-1), 0, keepdim).reshape((1,) * input.ndim if keepdim else ())
-    dim = _dim(dim, input.ndim, "prod")
+    dim = F.dim_index(dim, input.shape, "prod")
     x = input.unsqueeze(dim) if input.ndim == 0 else input
     while x.shape[dim] > 1:
         if x.shape[dim] % 2:
@@ -194,13 +189,13 @@ def _slice(x, dim, start, stop, step=1):
 
 
 def cumsum(input, dim: int) -> Tensor:
-    return ops.Cumsum.apply(input, axis=_dim(dim, input.ndim, "cumsum"))
+    return ops.Cumsum.apply(input, axis=F.dim_index(dim, input.shape, "cumsum"))
 
 
 def cumprod(input, dim: int) -> Tensor:
     """Running products along dim: log2(n) rounds of multiplying by a copy shifted by 1, 2, 4 ...
     (exact with zeros and signs, unlike exp(cumsum(log)))."""
-    d = _dim(dim, input.ndim, "cumprod")
+    d = F.dim_index(dim, input.shape, "cumprod")
     out, shift, n = input * 1, 1, input.shape[d] if input.ndim else 1
     while shift < n:
         pad = [(shift, 0) if i == d else (0, 0) for i in range(out.ndim)]
@@ -211,13 +206,13 @@ def cumprod(input, dim: int) -> Tensor:
 def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm over `dim` (all elements when None): p = 2, 1, inf, -inf, 0 or any other."""
     a = input.abs()
-    if p == 2:
+    F.axes(dim, input.shape, "norm")
+    if p in (2, "fro"):
         return (input * input).sum(dim, keepdim).sqrt()
     if p == 1:
         return a.sum(dim, keepdim)
     if p in (math.inf, -math.inf):
-        return amax(a, dim if dim is not None else (), keepdim) if p > 0 else \
-            amin(a, dim if dim is not None else (), keepdim)
+        return (amax if p > 0 else amin)(a, dim, keepdim)
     if p == 0:
         return _const((input.data != 0).sum(axis=dim, keepdims=keepdim).astype(input.dtype))
     return (a ** p).sum(dim, keepdim) ** (1 / p)
@@ -227,7 +222,7 @@ def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort along `dim` (ties in their original order)."""
-    dim = _dim(dim, input.ndim, "argsort")
+    dim = F.dim_index(dim, input.shape, "argsort")
     key = -input.data if descending else input.data
     return _const(xp.argsort(key, axis=dim, kind="stable").astype(xp.int64))
 
@@ -240,7 +235,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
     """The k largest (or smallest) along `dim`, sorted, as (values, indices)."""
-    d = _dim(dim, input.ndim, "topk")
+    d = F.dim_index(dim, input.shape, "topk")
     if not 0 <= k <= (input.shape[d] if input.ndim else 1):
         raise ValueError(f"topk: k = {k} is out of range for dim {dim} of shape {input.shape}")
     idx = _slice(argsort(input, d, descending=largest), d, 0, k)
@@ -272,7 +267,7 @@ def _grid(idx, dim):
 
 def gather(input, dim: int, index) -> Tensor:
     """out[i][j] = input[index[i][j]][j] (dim 0), index no larger than input off `dim`."""
-    idx, d = _index(index, "gather", input), _dim(dim, input.ndim, "gather")
+    idx, d = _index(index, "gather", input), F.dim_index(dim, input.shape, "gather")
     if idx.ndim != input.ndim or any(i > n for k, (i, n) in enumerate(zip(idx.shape, input.shape))
                                      if k != d):
         raise ValueError(f"gather: index of shape {idx.shape} does not fit input of shape "
@@ -282,7 +277,7 @@ def gather(input, dim: int, index) -> Tensor:
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """input with src[i][j] added at [index[i][j]][j] (dim 0); repeated indices accumulate."""
-    idx, d = _index(index, "scatter_add", input), _dim(dim, input.ndim, "scatter_add")
+    idx, d = _index(index, "scatter_add", input), F.dim_index(dim, input.shape, "scatter_add")
     src = src if isinstance(src, Tensor) else F.lift(src, input, "scatter_add").expand(idx.shape)
     try:
         key = _grid(idx, d)
@@ -300,13 +295,17 @@ def scatter(input, dim: int, index, src=None, value=None) -> Tensor:
     src = value if src is None else src
     idx = _index(index, "scatter", input)
     hit = xp.zeros(input.shape, bool)
-    hit[_grid(idx, _dim(dim, input.ndim, "scatter"))] = True
+    hit[_grid(idx, F.dim_index(dim, input.shape, "scatter"))] = True
     return F.where(hit, scatter_add(_const(xp.zeros_like(input.data)), dim, index, src), input)
 
 
 def index_select(input, dim: int, index) -> Tensor:
     idx = _index(index, "index_select", input)
-    return F.getitem(input, (slice(None),) * _dim(dim, input.ndim, "index_select") + (idx,))
+    if idx.ndim > 1:
+        raise IndexError(f"index_select: index must be 0-d or 1-D, got {idx.shape} (input "
+                         f"{input.shape})")
+    d = F.dim_index(dim, input.shape, "index_select")
+    return F.getitem(input, (slice(None),) * d + (idx.reshape(-1),))
 
 
 def masked_fill(input, mask, value) -> Tensor:
@@ -333,19 +332,18 @@ def triu(input, diagonal: int = 0) -> Tensor:
 # --- shape ---------------------------------------------------------------------------------------
 
 def flip(input, dims) -> Tensor:
-    dims = [dims] if isinstance(dims, int) else dims
-    key = [slice(None)] * input.ndim
-    for d in dims:
-        key[_dim(d, input.ndim, "flip")] = slice(None, None, -1)
-    return input[tuple(key)]
+    dims = F.axes(dims, input.shape, "flip")
+    return input[tuple(slice(None, None, -1 if i in dims else 1) for i in range(input.ndim))]
 
 
 def roll(input, shifts, dims=None) -> Tensor:
     if dims is None:
         return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
-    shifts, dims = ([shifts], [dims]) if isinstance(dims, int) else (shifts, dims)
+    shifts, dims = (tuple(v) if isinstance(v, (tuple, list)) else (v,) for v in (shifts, dims))
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must align (shape {input.shape})")
     for s, d in zip(shifts, dims):
-        d = _dim(d, input.ndim, "roll")
+        d = F.dim_index(d, input.shape, "roll")
         n = input.shape[d]
         s = s % n if n else 0
         input = F.concatenate([_slice(input, d, n - s, n), _slice(input, d, 0, n - s)], d)
@@ -354,7 +352,7 @@ def roll(input, shifts, dims=None) -> Tensor:
 
 def split(input, split_size_or_sections, dim: int = 0) -> tuple:
     """Pieces of `split_size` along dim (the last may be smaller), or of the listed sizes."""
-    d, sizes = _dim(dim, input.ndim, "split"), split_size_or_sections
+    d, sizes = F.dim_index(dim, input.shape, "split"), split_size_or_sections
     n = input.shape[d]
     if isinstance(sizes, int):
         sizes = [builtins.min(sizes, n - i) for i in range(0, n, sizes)] if sizes > 0 else None
@@ -366,12 +364,12 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 def chunk(input, chunks: int, dim: int = 0) -> tuple:
-    n = input.shape[_dim(dim, input.ndim, "chunk")]
+    n = input.shape[F.dim_index(dim, input.shape, "chunk")]
     return split(input, builtins.max(-(-n // chunks), 1), dim)
 
 
 def unbind(input, dim: int = 0) -> tuple:
-    d = _dim(dim, input.ndim, "unbind")
+    d = F.dim_index(dim, input.shape, "unbind")
     return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
 
 
@@ -395,9 +393,12 @@ def repeat_interleave(input, repeats, dim=None) -> Tensor:
     """Each element (dim None: of the flattened tensor) repeated `repeats` times in place."""
     if dim is None:
         return repeat_interleave(input.reshape(-1), repeats, 0)
-    d = _dim(dim, input.ndim, "repeat_interleave")
-    idx = xp.repeat(xp.arange(input.shape[d]), xp.asarray(F.unwrap(repeats, "repeat_interleave")))
-    return index_select(input, d, idx)
+    d = F.dim_index(dim, input.shape, "repeat_interleave")
+    counts = xp.asarray(F.unwrap(repeats, "repeat_interleave"))
+    if counts.ndim > 1 or counts.size not in (1, input.shape[d]) or (counts < 0).any():
+        raise ValueError(f"repeat_interleave: repeats {counts.shape} must be one count >= 0 or "
+                         f"one per position along dim {dim} of shape {input.shape}")
+    return index_select(input, d, xp.repeat(xp.arange(input.shape[d]), counts.reshape(-1)))
 
 
 def expand_as(input, other) -> Tensor:
@@ -405,13 +406,13 @@ def expand_as(input, other) -> Tensor:
 
 
 def unflatten(input, dim: int, sizes) -> Tensor:
-    d = _dim(dim, input.ndim, "unflatten")
+    d = F.dim_index(dim, input.shape, "unflatten")
     return input.reshape(input.shape[:d] + tuple(sizes) + input.shape[d + 1:])
 
 
 def movedim(input, source: int, destination: int) -> Tensor:
-    order = [i for i in range(input.ndim) if i != _dim(source, input.ndim, "movedim")]
-    order.insert(_dim(destination, input.ndim, "movedim"), source % input.ndim)
+    order = [i for i in range(input.ndim) if i != F.dim_index(source, input.shape, "movedim")]
+    order.insert(F.dim_index(destination, input.shape, "movedim"), source % input.ndim)
     return input.permute(*order)
 
 
@@ -523,7 +524,9 @@ def lerp(input, end, weight) -> Tensor:
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of dims dim1 and dim2 as the last dim, as torch.diagonal."""
-    d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
+    d1, d2 = F.dim_index(dim1, input.shape, "diagonal"), F.dim_index(dim2, input.shape, "diagonal")
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 are both {d1} (shape {input.shape})")
     x = movedim(movedim(input, d1, -1), d2 - (d2 > d1), -1)
     low, high = builtins.min(offset, 0), builtins.max(offset, 0)
     n = builtins.max(0, builtins.min(x.shape[-2] + low, x.shape[-1] - high))
@@ -532,8 +535,13 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
 
 
 def narrow(input, dim: int, start: int, length: int) -> Tensor:
-    d = _dim(dim, input.ndim, "narrow")
-    return _slice(input, d, start % input.shape[d], start % input.shape[d] + length)
+    d = F.dim_index(dim, input.shape, "narrow")
+    n = input.shape[d]
+    begin = start + n if start < 0 else start
+    if not (-n <= start <= n and 0 <= length <= n - begin):
+        raise IndexError(f"narrow: start {start} and length {length} do not fit dim {dim} of "
+                         f"shape {input.shape}")
+    return _slice(input, d, begin, begin + length)
 
 
 def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
@@ -548,39 +556,14 @@ def linspace(start, end, steps: int, dtype=None) -> Tensor:
     return _const(xp.linspace(start, end, steps, dtype=dtype or default_float))
 
 
-# --- argument handling and shape helpers behind Tensor's own methods ------------------------------
-
-def reduction_args(dim, keepdim, numpy):
-    """torch's (dim, keepdim) from a reduction's arguments, NumPy's axis= and keepdims= allowed."""
-    unknown = set(numpy) - {"axis", "keepdims"}
-    if unknown:
-        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
-    return numpy.get("axis", dim), numpy.get("keepdims", keepdim)
-
+# --- argument handling behind Tensor's own methods ----------------------------------------------
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
         **numpy) -> Tensor:
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (use correction=)")
     correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
-    return F.var(input, *reduction_args(dim, keepdim, numpy), correction)
-
-
-def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    if input.ndim == 0:
-        return input.reshape(1)
-    start, end = start_dim % input.ndim, end_dim % input.ndim
-    merged = (math.prod(input.shape[start:end + 1]),)
-    return input.reshape(input.shape[:start] + merged + input.shape[end + 1:])
-
-
-def swapaxes(input, axis0: int, axis1: int) -> Tensor:
-    if not all(-input.ndim <= a < builtins.max(input.ndim, 1) for a in (axis0, axis1)):
-        raise ValueError(f"transpose: dims ({axis0}, {axis1}) out of range for shape "
-                         f"{input.shape}")
-    axes = list(range(input.ndim))
-    axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
-    return F.transpose(input, axes)
+    return F.var(input, *F.reduction_args(dim, keepdim, numpy), correction)
 
 
 # --- the mg.<name> functions (torch has each as torch.<name>; Tensor's methods are in tensor.py) --
@@ -594,3 +577,19 @@ FUNCTIONS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfin
              "clone", "lerp", "diagonal", "narrow", "einsum", "clip", "cat", "stack", "linspace"]
 clip = clamp
 __all__ = FUNCTIONS
+
+
+def _tensor_first(name, fn):
+    """fn as mg.<name>: a first argument that is not a Tensor gets torch's TypeError. (Tensor's
+    methods call fn itself: they pay nothing for the check.)"""
+    def checked(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return fn(input, *args, **kwargs)
+    return functools.update_wrapper(checked, fn)
+
+
+# what minigrad/__init__.py exports; einsum, cat, stack and linspace check their own arguments
+PUBLIC = {name: globals()[name] if name in ("einsum", "cat", "stack", "linspace") else
+          _tensor_first(name, globals()[name]) for name in FUNCTIONS}

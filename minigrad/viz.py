@@ -55,19 +55,17 @@ from pathlib import Path
 from .autograd import no_grad
 from .tensor import Tensor
 
-# node kind -> (shape, style, fill colour, border colour)
+# node kind -> (shape, style, fill colour, border colour, text in the legend or None)
 _KINDS = {
-    "input": ("box", "rounded,filled", "#cfe2f3", "#3d85c6"),
-    "parameter": ("box", "rounded,filled", "#d9ead3", "#6aa84f"),
-    "constant": ("box", "rounded,filled", "#eeeeee", "#999999"),
-    "op": ("ellipse", "filled", "#f3f3f3", "#888888"),
-    "composite": ("box", "filled", "#fce5cd", "#e69138"),
-    "module": ("box", "filled,bold", "#fff2cc", "#bf9000"),
-    "output": ("box", "rounded,filled,bold", "#f4cccc", "#cc0000"),
-    "freed": ("ellipse", "dashed,filled", "#ffffff", "#999999"),
+    "input": ("box", "rounded,filled", "#cfe2f3", "#3d85c6", "input"),
+    "parameter": ("box", "rounded,filled", "#d9ead3", "#6aa84f", "parameter"),
+    "constant": ("box", "rounded,filled", "#eeeeee", "#999999", "constant"),
+    "op": ("ellipse", "filled", "#f3f3f3", "#888888", "primitive op"),
+    "composite": ("box", "filled", "#fce5cd", "#e69138", "composite op"),
+    "module": ("box", "filled,bold", "#fff2cc", "#bf9000", "module"),
+    "output": ("box", "rounded,filled,bold", "#f4cccc", "#cc0000", "output"),
+    "freed": ("ellipse", "dashed,filled", "#ffffff", "#999999", None),
 }
-_LEGEND = {"input": "input", "parameter": "parameter", "constant": "constant", "op": "primitive op",
-           "composite": "composite op", "module": "module", "output": "output"}
 _CLUSTER = {
     "module": 'style="rounded,dashed"; color="#8e7cc3"; fontcolor="#674ea7"',
     "op": 'style="rounded,filled"; fillcolor="#fdf3e7"; color="#e69138"; fontcolor="#b45f06"',
@@ -157,11 +155,9 @@ def _expand_rule(expand):
     """`expand` as a predicate on composite names."""
     if isinstance(expand, bool):
         return lambda name: expand
-    if isinstance(expand, str):
-        return lambda name: name == expand
     if callable(expand):
         return expand
-    names = set(expand)
+    names = {expand} if isinstance(expand, str) else set(expand)
     return lambda name: name in names
 
 
@@ -222,7 +218,7 @@ def _html(bold, *lines):
 
 
 def _attrs(kind, label, tooltip=None):
-    shape, style, fill, border = _KINDS[kind]
+    shape, style, fill, border, _ = _KINDS[kind]
     tip = f", tooltip={_quote(tooltip)}" if tooltip else ""
     return (f'[label={label}, shape={shape}, style="{style}", fillcolor="{fill}", '
             f'color="{border}"{tip}]')
@@ -230,8 +226,8 @@ def _attrs(kind, label, tooltip=None):
 
 def _legend(kinds):
     """A one-node legend: a row of cells coloured like the node kinds that appear."""
-    cells = "".join(f'<td bgcolor="{_KINDS[k][2]}" color="{_KINDS[k][3]}" style="rounded">{text}'
-                    "</td>" for k, text in _LEGEND.items() if k in kinds)
+    cells = "".join(f'<td bgcolor="{fill}" color="{border}" style="rounded">{text}</td>'
+                    for k, (_, _, fill, border, text) in _KINDS.items() if text and k in kinds)
     return ('<<table border="0" cellborder="1" cellspacing="4" cellpadding="3"><tr>'
             f'<td border="0"><font color="#777777">legend</font></td>{cells}</tr></table>>')
 
@@ -248,12 +244,12 @@ class _Picture:
         self.names = {id(t): name for name, t in inputs if name}
         self.ops, self.made = _walk(self.outputs)
         self.freed = [op for op in self.ops if op.inputs is None]
-        self.consumers = {}     # id(tensor) -> {op: None} for the ops that take it, in order
+        # consumers: id(tensor) -> {op: None} for the ops that take it, in order;
+        # members: scope prefix -> the ops recorded inside it
+        self.consumers, self.members = {}, {}
         for op in self.ops:
             for x in op.inputs or ():
                 self.consumers.setdefault(id(x), {})[op] = None
-        self.members = {}       # scope prefix -> the ops recorded inside it
-        for op in self.ops:
             for i in range(len(_scope(op))):
                 self.members.setdefault(_scope(op)[:i + 1], []).append(op)
         modules = {prefix for prefix in self.members if prefix[-1][0] == "module"}
@@ -299,14 +295,12 @@ class _Picture:
         return "constant" if not t.requires_grad and self._internal(t) else "input"
 
     def _internal(self, c):
-        """Does constant `c` only meet data that entered its users' common scope from outside?"""
+        """Does constant `c` only meet data that entered its users' common scope from outside
+        (is the output of one of its users such data)?"""
         users = self.consumers[id(c)]
         prefix = os.path.commonprefix([_scope(op) for op in users])
-        if not prefix:
-            return False
-        entering, n = self._entering_data(prefix), len(prefix)
-        return any(x._ctx is not None and (id(x) in entering or _scope(x._ctx)[:n] != prefix)
-                   for op in users for x in op.inputs)
+        entering = self._entering_data(prefix) if prefix else set()
+        return any(id(self.made[id(op)]) in entering for op in users)
 
     def _entering_data(self, prefix):
         """Ids of the tensors made inside scope `prefix` from data that came from outside it."""
@@ -341,11 +335,8 @@ class _Picture:
         return f"grad norm {_norm(t.grad):.4g}" if self.show_grad and t.grad is not None else ""
 
     def _tensor_label(self, t, role):
-        name = self.name(t)
-        if role == "output":
-            title = name or ("loss" if t.size == 1 else "output")
-        else:
-            title = name or role
+        default = ("loss" if t.size == 1 else "output") if role == "output" else role
+        title = self.name(t) or default
         flags = "requires grad" if role == "input" and t.requires_grad and \
             id(t) not in self.inputs else ""
         value = f"= {_fmt_value(t.item())}" if role == "output" and t.size == 1 else ""
@@ -419,12 +410,10 @@ class _Picture:
                 inner = [e for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
                 part = (inner[0], inner[0][1]) if inner else (id(op), type(op).__name__)
                 self.box_parts.setdefault(unit, {})[part[0]] = part[1]
-            out = self.made[id(op)]
-            is_output = any(out is o for o in self.outputs)
-            leaves = is_output or any(self.unit[id(u)] != unit
-                                      for u in self.consumers.get(id(out), ()))
-            if unit[0] == "box" and leaves:
-                self.box_out.setdefault(unit, []).append(out.shape)
+                out = self.made[id(op)]
+                if any(out is o for o in self.outputs) or any(
+                        self.unit[id(u)] != unit for u in self.consumers.get(id(out), ())):
+                    self.box_out.setdefault(unit, []).append(out.shape)     # it leaves the box
             for x in op.inputs or ():
                 if id(x) in self.shown:
                     edge(self.shown[id(x)], uid, None, (id(x), uid))

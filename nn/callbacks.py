@@ -27,22 +27,22 @@ class Callback:
         self.model = model
 
     def on_train_begin(self, logs=None):
-        pass
+        """Called once, before the first epoch."""
 
     def on_train_end(self, logs=None):
-        pass
+        """Called once, when training ends (after the last epoch or a stop)."""
 
     def on_epoch_begin(self, epoch, logs=None):
-        pass
+        """Called at the start of each epoch; logs["step"] is the number of its batches done."""
 
     def on_epoch_end(self, epoch, logs=None):
-        pass
+        """Called at the end of each epoch with its logs (and val_ entries when fit validates)."""
 
     def on_batch_begin(self, batch, logs=None):
-        pass
+        """Called before each training batch."""
 
     def on_batch_end(self, batch, logs=None):
-        pass
+        """Called after each training batch with the running means of the epoch so far."""
 
 
 class History(Callback):
@@ -183,9 +183,8 @@ class ModelCheckpoint(_Monitor):
             self._save(epoch, logs)
 
     def _save(self, epoch, logs):
-        if mg.distributed.rank != 0:        # data-parallel: rank 0 alone writes
-            return
-        if not self.save_best_only or self._improved(logs):
+        # data-parallel: rank 0 alone writes
+        if mg.distributed.rank == 0 and (not self.save_best_only or self._improved(logs)):
             mg.save(self.model.training_state(), self.path.format(epoch=epoch + 1, **(logs or {})))
 
 

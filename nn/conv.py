@@ -127,7 +127,9 @@ def _conv2d_1x1(x, w, groups):
     return y.reshape(N, OC, H, W)
 
 
-def _pool_args(x, kernel_size, stride, padding, dilation, op):
+def _pool_args(x, kernel_size, stride, padding, dilation, op, pad_value=0.0):
+    """Checked window arguments as pairs, and x padded on both sides of H and W with pad_value:
+    (x, kernel, stride, padding, dilation)."""
     _check_tensor(x, "input", op, 4, "(N, C, H, W)")
     kernel = _pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None else _pair(stride, "stride", op)
@@ -138,7 +140,10 @@ def _pool_args(x, kernel_size, stride, padding, dilation, op):
     if any(d * (k - 1) + 1 > n for n, k, d in zip(padded, kernel, dilation)):
         raise ValueError(f"{op}: kernel {kernel} with dilation {dilation} is larger than the "
                          f"padded input {padded} (input {x.shape})")
-    return kernel, stride, padding, dilation
+    ph, pw = padding
+    if ph or pw:
+        x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=pad_value)
+    return x, kernel, stride, padding, dilation
 
 
 def _windows(x, kernel, stride, dilation, tile=True):
@@ -161,10 +166,8 @@ def _windows(x, kernel, stride, dilation, tile=True):
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
     """(N, C, H, W) -> (N, C, OH, OW), the maximum of each window; padding adds -inf, and stride
     defaults to kernel_size (as torch.nn.functional.max_pool2d). Ties share the gradient."""
-    kernel, stride, (ph, pw), dilation = _pool_args(x, kernel_size, stride, padding, dilation,
-                                                    "max_pool2d")
-    if ph or pw:
-        x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=-math.inf)
+    x, kernel, stride, _, dilation = _pool_args(x, kernel_size, stride, padding, dilation,
+                                                "max_pool2d", -math.inf)
     return _windows(x, kernel, stride, dilation).amax(0)
 
 
@@ -173,9 +176,7 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, *,
                count_include_pad: bool = True) -> Tensor:
     """(N, C, H, W) -> (N, C, OH, OW), the mean of each window. Padding adds zeros, which count in
     the mean unless count_include_pad=False (as torch.nn.functional.avg_pool2d)."""
-    kernel, stride, (ph, pw), _ = _pool_args(x, kernel_size, stride, padding, 1, "avg_pool2d")
-    if ph or pw:
-        x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    x, kernel, stride, (ph, pw), _ = _pool_args(x, kernel_size, stride, padding, 1, "avg_pool2d")
     win = _windows(x, kernel, stride, (1, 1))
     if count_include_pad or not (ph or pw):
         return win.mean(0)

@@ -15,7 +15,7 @@ import minigrad as mg
 
 from . import functional as F
 from . import init
-from .layers import _int, _pair
+from .layers import _int, _Op, _pair
 from .module import Module, Parameter
 
 _ACTIVATIONS = {"relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax}
@@ -150,17 +150,13 @@ class Conv2D(_KerasLayer):
                 f"padding={self.padding!r}{self._options_repr()}")
 
 
-class MaxPooling2D(Module):
+class MaxPooling2D(_Op):
     """Maximum over pool_size windows of NCHW input; strides default to pool_size (Keras)."""
+
+    _fn, _args = staticmethod(F.max_pool2d), ("pool_size", "strides")     # checks (N, C, H, W)
 
     def __init__(self, pool_size=2, strides=None):
         super().__init__()
         self.pool_size = _pair(pool_size, "pool_size", "MaxPooling2D", 1)
         self.strides = self.pool_size if strides is None else \
             _pair(strides, "strides", "MaxPooling2D", 1)
-
-    def forward(self, x):
-        return F.max_pool2d(x, self.pool_size, self.strides)     # it checks for (N, C, H, W)
-
-    def extra_repr(self):
-        return f"pool_size={self.pool_size}, strides={self.strides}"

@@ -33,8 +33,46 @@ def _pair(value, what, cls, minimum):
     return pair
 
 
+def _settings(m, names):
+    """'name=value, ...' of m's attributes `names`, for repr: strings quoted, the rest as str()."""
+    values = ((name, getattr(m, name)) for name in names)
+    return ", ".join(f"{n}={v!r}" if isinstance(v, str) else f"{n}={v}" for n, v in values)
+
+
+class _Op(Module):
+    """A layer that is one functional op: forward(x) is `_fn(x, *attributes named in _args)`, and
+    repr shows the attributes named in `_shown` (default: those of `_args`)."""
+
+    _fn, _args, _shown = None, (), None
+
+    def forward(self, x):
+        return self._fn(x, *(getattr(self, name) for name in self._args))
+
+    def extra_repr(self):
+        return _settings(self, self._args if self._shown is None else self._shown)
+
+
 class _WeightBias(Module):
-    """Shared by Linear and Conv2d: a weight laid out (out, in, ...) and an optional bias."""
+    """Shared by Linear, Conv2d and ConvTranspose2d: a weight and an optional bias."""
+
+    def _make_parameters(self, weight_shape, bias_size):
+        """A zero weight and, unless bias_size is None, a zero bias; then the default init."""
+        self.weight = Parameter(mg.zeros(weight_shape))
+        self.bias = None if bias_size is None else Parameter(mg.zeros(bias_size))
+        self.reset_parameters()
+
+    def _conv_settings(self, cls, in_channels, out_channels, kernel_size, stride, dilation,
+                       groups):
+        """Check and keep what the convolutions share: channel counts divisible by groups, and
+        kernel_size, stride and dilation as pairs."""
+        groups = _int(groups, "groups", cls, 1)
+        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if _int(n, what, cls, 1) % groups:
+                raise ValueError(f"{cls}: {what}={n} is not divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", cls, 1)
+        self.stride = _pair(stride, "stride", cls, 1)
+        self.dilation = _pair(dilation, "dilation", cls, 1)
 
     def reset_parameters(self):
         """PyTorch's default init: kaiming_uniform_(a=sqrt(5)) makes the weight
@@ -53,9 +91,7 @@ class Linear(_WeightBias):
         super().__init__()
         self.in_features = _int(in_features, "in_features", "Linear", 0)
         self.out_features = _int(out_features, "out_features", "Linear", 0)
-        self.weight = Parameter(mg.zeros(out_features, in_features))
-        self.bias = Parameter(mg.zeros(out_features)) if bias else None
-        self.reset_parameters()
+        self._make_parameters((out_features, in_features), out_features if bias else None)
 
     def forward(self, x):
         n = self.in_features
@@ -81,19 +117,12 @@ class Conv2d(_WeightBias):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True):
         super().__init__()
-        groups = _int(groups, "groups", "Conv2d", 1)
-        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if _int(n, what, "Conv2d", 1) % groups:
-                raise ValueError(f"Conv2d: {what}={n} is not divisible by groups={groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
-        self.stride = _pair(stride, "stride", "Conv2d", 1)
-        self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
+        self._conv_settings("Conv2d", in_channels, out_channels, kernel_size, stride, dilation,
+                            groups)
         self.padding = padding if padding in ("same", "valid") else \
             _pair(padding, "padding (an int, a pair, 'same' or 'valid')", "Conv2d", 0)
-        self.weight = Parameter(mg.zeros(out_channels, in_channels // groups, *self.kernel_size))
-        self.bias = Parameter(mg.zeros(out_channels)) if bias else None
-        self.reset_parameters()
+        self._make_parameters((out_channels, in_channels // groups, *self.kernel_size),
+                              out_channels if bias else None)
 
     def forward(self, x):
         C = self.in_channels
@@ -110,7 +139,7 @@ class Conv2d(_WeightBias):
         return s + (", bias=False" if self.bias is None else "")
 
 
-class _Pool2d(Module):
+class _Pool2d(_Op):
     """Keeps the window arguments as given; the functional op checks them."""
 
     def __init__(self, kernel_size, stride=None, padding=0):
@@ -118,22 +147,15 @@ class _Pool2d(Module):
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = kernel_size if stride is None else stride
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
 
 class MaxPool2d(_Pool2d):
     """Maximum over windows of (N, C, H, W) input; stride defaults to the kernel size."""
 
+    _fn, _args = staticmethod(F.max_pool2d), ("kernel_size", "stride", "padding", "dilation")
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
-
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
-
-    def extra_repr(self):
-        return super().extra_repr() + f", dilation={self.dilation}"
 
 
 class AvgPool2d(_Pool2d):
@@ -149,23 +171,19 @@ class AvgPool2d(_Pool2d):
                             count_include_pad=self.count_include_pad)
 
     def extra_repr(self):
-        return super().extra_repr() + ("" if self.count_include_pad else
-                                       ", count_include_pad=False")
+        window = _settings(self, ("kernel_size", "stride", "padding"))
+        return window + ("" if self.count_include_pad else ", count_include_pad=False")
 
 
-class AdaptiveAvgPool2d(Module):
+class AdaptiveAvgPool2d(_Op):
     """Average (N, C, H, W) down to (N, C, *output_size); output_size=1 is global average
     pooling."""
+
+    _fn, _args = staticmethod(F.adaptive_avg_pool2d), ("output_size",)
 
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
-
-    def forward(self, x):
-        return F.adaptive_avg_pool2d(x, self.output_size)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
 
 class _BatchNorm(Module):
@@ -217,22 +235,20 @@ class BatchNorm2d(_BatchNorm):
     _layouts = {4: "(N, C, H, W)"}
 
 
-class Dropout(Module):
+class Dropout(_Op):
     """Zero each element with probability p while training, scaling the rest by 1 / (1 - p)."""
+
+    _fn, _args, _shown = staticmethod(F.dropout), ("p", "training"), ("p",)
 
     def __init__(self, p: float = 0.5):
         super().__init__()
         self.p = p
 
-    def forward(self, x):
-        return F.dropout(x, self.p, self.training)
 
-    def extra_repr(self):
-        return f"p={self.p}"
-
-
-class Flatten(Module):
+class Flatten(_Op):
     """Merge the axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    _shown = ("start_dim", "end_dim")
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
@@ -245,9 +261,6 @@ class Flatten(Module):
                      f"an input with dims {self.start_dim}..{self.end_dim}")
         return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
-    def extra_repr(self):
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
 
 class Identity(Module):
     """Returns its input unchanged (a placeholder, e.g. for a removed layer)."""
@@ -256,46 +269,35 @@ class Identity(Module):
         return x
 
 
-class ReLU(Module):
-    def forward(self, x):
-        return F.relu(x)
+class ReLU(_Op):
+    _fn = staticmethod(F.relu)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Op):
     """max(x, 0) + negative_slope * min(x, 0)."""
+
+    _fn, _args = staticmethod(F.leaky_relu), ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
 
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+class Sigmoid(_Op):
+    _fn = staticmethod(F.sigmoid)
 
 
-class Sigmoid(Module):
-    def forward(self, x):
-        return F.sigmoid(x)
+class Tanh(_Op):
+    _fn = staticmethod(F.tanh)
 
 
-class Tanh(Module):
-    def forward(self, x):
-        return F.tanh(x)
-
-
-class Softmax(Module):
+class Softmax(_Op):
     """Softmax along `dim` (the class axis, e.g. dim=1 for (N, classes) logits)."""
+
+    _fn, _args = staticmethod(F.softmax), ("dim",)
 
     def __init__(self, dim: int):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int):
             raise ValueError(f"Softmax: dim must be an int, got {dim!r}")
         self.dim = dim
-
-    def forward(self, x):
-        return F.softmax(x, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"

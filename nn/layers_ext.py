@@ -8,13 +8,15 @@ import math
 import minigrad as mg
 
 from . import functional as F
-from .layers import _WeightBias, _check_input, _int, _pair
+from .layers import _check_input, _int, _Op, _pair, _WeightBias
 from .module import Module, Parameter
 
 
-class LayerNorm(Module):
+class LayerNorm(_Op):
     """Normalise over the trailing dims `normalized_shape`, then weight * x + bias (each of that
     shape, ones and zeros at first), as torch.nn.LayerNorm."""
+
+    _fn, _args = staticmethod(F.layer_norm), ("normalized_shape", "weight", "bias", "eps")
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True):
@@ -24,9 +26,6 @@ class LayerNorm(Module):
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.weight = Parameter(mg.ones(shape)) if elementwise_affine else None
         self.bias = Parameter(mg.zeros(shape)) if elementwise_affine and bias else None
-
-    def forward(self, x):
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, " \
@@ -55,8 +54,10 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}"
 
 
-class GELU(Module):
+class GELU(_Op):
     """x * Phi(x); approximate='tanh' for the tanh form."""
+
+    _fn, _args = staticmethod(F.gelu), ("approximate",)
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -64,36 +65,27 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x):
-        return F.gelu(x, self.approximate)
 
-    def extra_repr(self):
-        return f"approximate={self.approximate!r}"
-
-
-class SiLU(Module):
+class SiLU(_Op):
     """x * sigmoid(x)."""
 
-    def forward(self, x):
-        return F.silu(x)
+    _fn = staticmethod(F.silu)
 
 
-class Softplus(Module):
+class Softplus(_Op):
     """F.softplus: log(1 + exp(beta x)) / beta, and x where beta x > threshold (torch.nn.Softplus)."""
+
+    _fn, _args = staticmethod(F.softplus), ("beta", "threshold")
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x):
-        return F.softplus(x, self.beta, self.threshold)
 
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
-
-
-class Unflatten(Module):
+class Unflatten(_Op):
     """Split dim `dim` into `unflattened_size`, e.g. (N, 784) -> (N, 1, 28, 28)."""
+
+    _shown = ("dim", "unflattened_size")
 
     def __init__(self, dim: int, unflattened_size):
         super().__init__()
@@ -107,9 +99,6 @@ class Unflatten(Module):
                      f"dim {self.dim} of a size that splits into {size}")
         return x.reshape(x.shape[:d] + size + x.shape[d + 1:])
 
-    def extra_repr(self):
-        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
-
 
 class ConvTranspose2d(_WeightBias):
     """The adjoint of Conv2d (its input gradient), weight laid out (in, out / groups, KH, KW) as in
@@ -118,20 +107,12 @@ class ConvTranspose2d(_WeightBias):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1):
         super().__init__()
-        groups = _int(groups, "groups", "ConvTranspose2d", 1)
-        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if _int(n, what, "ConvTranspose2d", 1) % groups:
-                raise ValueError(f"ConvTranspose2d: {what}={n} is not divisible by "
-                                 f"groups={groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", "ConvTranspose2d", 1)
-        self.stride = _pair(stride, "stride", "ConvTranspose2d", 1)
+        self._conv_settings("ConvTranspose2d", in_channels, out_channels, kernel_size, stride,
+                            dilation, groups)
         self.padding = _pair(padding, "padding", "ConvTranspose2d", 0)
         self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d", 0)
-        self.dilation = _pair(dilation, "dilation", "ConvTranspose2d", 1)
-        self.weight = Parameter(mg.zeros(in_channels, out_channels // groups, *self.kernel_size))
-        self.bias = Parameter(mg.zeros(out_channels)) if bias else None
-        self.reset_parameters()
+        self._make_parameters((in_channels, out_channels // groups, *self.kernel_size),
+                              out_channels if bias else None)
 
     def forward(self, x):
         C = self.in_channels
@@ -144,17 +125,16 @@ class ConvTranspose2d(_WeightBias):
                f"stride={self.stride}, padding={self.padding}"
 
 
-class Upsample(Module):
+class Upsample(_Op):
     """F.interpolate as a layer: to `size`, or by `scale_factor`, mode 'nearest' or 'bilinear'."""
+
+    _fn, _args = staticmethod(F.interpolate), ("size", "scale_factor", "mode", "align_corners")
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
                  align_corners: bool | None = None):
         super().__init__()
         self.size, self.scale_factor = size, scale_factor
         self.mode, self.align_corners = mode, align_corners
-
-    def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self):
         what = f"size={self.size}" if self.size is not None else \

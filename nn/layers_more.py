@@ -5,20 +5,18 @@ work to one functional op with torch.nn's names and defaults.
 Size budget: 130 code lines
 """
 from . import functional as F
+from .layers import _Op
 from .losses import _Loss
 from .module import Module
 
 
-class _Activation(Module):
+class _Activation(_Op):
     """An elementwise activation; `inplace` is accepted for torch's signature (the result is
     always a new tensor)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
-
-    def forward(self, x):
-        return self._fn(x)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -49,82 +47,69 @@ class Mish(_Activation):
     _fn = staticmethod(F.mish)
 
 
-class ELU(_Activation):
-    """x where x > 0, else alpha (exp(x) - 1)."""
+class ELU(_Op):
+    """x where x > 0, else alpha (exp(x) - 1); `inplace` as for the activations above."""
+
+    _fn, _args = staticmethod(F.elu), ("alpha",)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
-        super().__init__(inplace)
-        self.alpha = alpha
-
-    def forward(self, x):
-        return F.elu(x, self.alpha)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}"
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
 
 
 class CELU(ELU):
     """x where x > 0, else alpha (exp(x / alpha) - 1)."""
 
-    def forward(self, x):
-        return F.celu(x, self.alpha)
+    _fn = staticmethod(F.celu)
 
 
-class Hardtanh(_Activation):
-    """x limited to [min_val, max_val]."""
+class Hardtanh(_Op):
+    """x limited to [min_val, max_val]; `inplace` as for the activations above."""
+
+    _fn, _args = staticmethod(F.hardtanh), ("min_val", "max_val")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
-        super().__init__(inplace)
+        super().__init__()
         if max_val < min_val:
             raise ValueError(f"Hardtanh: max_val {max_val} is below min_val {min_val}")
-        self.min_val, self.max_val = min_val, max_val
-
-    def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val)
-
-    def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
 
 class L1Loss(_Loss):
     """Mean absolute error |input - target|."""
 
-    def forward(self, input, target):
-        return F.l1_loss(input, target, reduction=self.reduction)
+    _fn = staticmethod(F.l1_loss)
 
 
 class SmoothL1Loss(_Loss):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
 
+    _fn, _options = staticmethod(F.smooth_l1_loss), ("beta",)
+
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__(reduction)
         self.beta = beta
-
-    def forward(self, input, target):
-        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
 
+    _fn, _options = staticmethod(F.huber_loss), ("delta",)
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
         self.delta = delta
-
-    def forward(self, input, target):
-        return F.huber_loss(input, target, self.reduction, self.delta)
 
 
 class KLDivLoss(_Loss):
     """KL divergence of log-probabilities `input` from `target` (reduction 'batchmean' is the
     true divergence per sample)."""
 
+    _fn, _options = staticmethod(F.kl_div), ("log_target",)
+
     def __init__(self, reduction: str = "mean", log_target: bool = False):
         super().__init__(reduction)
         self.log_target = log_target
-
-    def forward(self, input, target):
-        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class CosineSimilarity(Module):
@@ -149,51 +134,37 @@ class PairwiseDistance(Module):
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
-class Unfold(Module):
+class Unfold(_Op):
     """(N, C, H, W) -> (N, C*KH*KW, L) sliding blocks (im2col)."""
+
+    _fn, _args = staticmethod(F.unfold), ("kernel_size", "dilation", "padding", "stride")
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
 
-    def forward(self, x):
-        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, " \
-               f"padding={self.padding}, stride={self.stride}"
-
 
 class Fold(Unfold):
     """(N, C*KH*KW, L) blocks summed back into (N, C, *output_size) (col2im)."""
+
+    _fn, _args = staticmethod(F.fold), ("output_size",) + Unfold._args
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__(kernel_size, dilation, padding, stride)
         self.output_size = output_size
 
-    def forward(self, x):
-        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
-                      self.stride)
 
-    def extra_repr(self):
-        return f"output_size={self.output_size}, " + super().extra_repr()
-
-
-class Dropout2d(Module):
+class Dropout2d(_Op):
     """Zero whole channels with probability p while training, scaling the rest by 1 / (1 - p)."""
+
+    _fn, _args, _shown = staticmethod(F.dropout2d), ("p", "training"), ("p",)
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be between 0 and 1, got {p}")
         self.p, self.inplace = p, inplace
-
-    def forward(self, x):
-        return F.dropout2d(x, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}"
 
 
 class ConstantPad2d(Module):

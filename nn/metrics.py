@@ -40,12 +40,11 @@ LOSSES["binary_crossentropy"] = LOSSES["binary_cross_entropy"]
 METRICS = {"accuracy": accuracy, "mse": LOSSES["mse"],
            "mae": lambda out, y: (out - _like(y, out)).abs().mean()}
 # (final activation, loss) -> (the activation, the loss computed from the logits instead)
-FUSED = {("softmax", "cross_entropy"): (lambda z: F.softmax(z, 1), F.cross_entropy),
-         ("sigmoid", "binary_cross_entropy"): (F.sigmoid, lambda z, y:
-                                               F.binary_cross_entropy_with_logits(z, _like(y, z)))}
-FUSED[("softmax", "categorical_crossentropy")] = FUSED[("softmax", "cross_entropy")]
-FUSED[("softmax", "sparse_categorical_crossentropy")] = FUSED[("softmax", "cross_entropy")]
-FUSED[("sigmoid", "binary_crossentropy")] = FUSED[("sigmoid", "binary_cross_entropy")]
+_SOFTMAX = (lambda z: F.softmax(z, 1), F.cross_entropy)
+_SIGMOID = (F.sigmoid, lambda z, y: F.binary_cross_entropy_with_logits(z, _like(y, z)))
+FUSED = {("softmax", "cross_entropy"): _SOFTMAX, ("softmax", "categorical_crossentropy"): _SOFTMAX,
+         ("softmax", "sparse_categorical_crossentropy"): _SOFTMAX,
+         ("sigmoid", "binary_cross_entropy"): _SIGMOID, ("sigmoid", "binary_crossentropy"): _SIGMOID}
 _KERAS_NAMES = {"mean_squared_error": "mse", "acc": "accuracy"}
 
 

@@ -179,8 +179,7 @@ class Model:
             self._restore(mg.load(resume_from), run)
         self._run, self.stop_training, self._interrupted = run, False, False
         callbacks = [self.history, ProgressBar(epochs, len(train), verbose), *(callbacks or ())]
-        for callback in callbacks:
-            callback.set_model(self)
+        _fire(callbacks, "set_model", self)
         _fire(callbacks, "on_train_begin")
         try:
             with _stop_on_interrupt(self):

@@ -13,7 +13,8 @@ import pytest
 from conftest import require
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from op_registry import EXTREME, NOT_OPS, OPS, extreme_values, make_inputs, public_api
+from op_registry import (EXTREME, NO_BAD_INPUT, NOT_OPS, OPS, extreme_values, make_inputs,
+                         public_api)
 
 import minigrad as mg
 
@@ -54,6 +55,14 @@ def test_registry_covers_the_public_api():
     assert not missing, f"public names without a registry entry (tests/op_registry.py): {missing}"
     stale = sorted(covered - public_api())
     assert not stale, f"registry entries for names that are not public: {stale}"
+
+
+def test_every_public_name_has_a_bad_input_case():
+    names = {name for op in OPS for name in op.covers}
+    with_errors = {name for op in OPS if op.errors for name in op.covers}
+    missing = sorted(names - with_errors - set(NO_BAD_INPUT))
+    assert not missing, f"public names without an errors=[err(...)] case: {missing}"
+    assert set(NO_BAD_INPUT) <= names - with_errors, "NO_BAD_INPUT lists a name that has one"
 
 
 def test_registry_names_are_unique_and_every_entry_has_samples():

@@ -53,8 +53,6 @@ class DataLoader:
         n, replicas = len(self.dataset), self.num_replicas
         order = xp.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else \
             xp.arange(n)
-        if replicas == 1:
-            return order
         return xp.resize(order, -(-n // replicas) * replicas)[self.rank::replicas]
 
     def __iter__(self):

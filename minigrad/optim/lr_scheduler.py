@@ -14,6 +14,8 @@ from .optimizer import Optimizer
 class LRScheduler:
     """Base of the schedules: subclasses give `get_lr()`, each group's new lr at `last_epoch`."""
 
+    _unsaved = ("optimizer",)       # attributes that state_dict leaves out
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got "
@@ -51,9 +53,13 @@ class LRScheduler:
     def _lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    def _scaled(self, factor) -> list[float]:
+        """Each group's current lr times `factor` (left as they are for a factor of 1)."""
+        return self._lrs() if factor == 1 else [lr * factor for lr in self._lrs()]
+
     def state_dict(self) -> dict:
         """Every attribute but the optimizer (numbers and lists only, so mg.save can store it)."""
-        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k != "optimizer"}
+        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in self._unsaved}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(copy.deepcopy(state_dict))
@@ -79,17 +85,14 @@ class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch), one function for all groups or a list with one per group.
     The functions are not part of state_dict."""
 
+    _unsaved = ("optimizer", "lr_lambdas")
+
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
         self.lr_lambdas = _per_group(self, optimizer, lr_lambda, "lr_lambdas")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
-
-    def state_dict(self):
-        state = super().state_dict()
-        del state["lr_lambdas"]
-        return state
 
 
 class StepLR(LRScheduler):
@@ -102,9 +105,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return self._lrs()
-        return [lr * self.gamma for lr in self._lrs()]
+        due = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
+        return self._scaled(self.gamma if due else 1)
 
 
 class MultiStepLR(LRScheduler):
@@ -118,10 +120,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        hits = self.milestones.count(self.last_epoch)
-        if hits == 0:
-            return self._lrs()
-        return [lr * self.gamma ** hits for lr in self._lrs()]
+        return self._scaled(self.gamma ** self.milestones.count(self.last_epoch))
 
 
 class ExponentialLR(LRScheduler):
@@ -132,9 +131,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self._initial:
-            return self._lrs()
-        return [lr * self.gamma for lr in self._lrs()]
+        return self._scaled(1 if self._initial else self.gamma)
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -80,15 +80,13 @@ class Optimizer:
         """Forget the gradients (set them to None, or to zeros in place)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
+                if set_to_none or p.grad is None:
                     p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:      # a gradient made with create_graph=True
-                        p.grad = p.grad.detach()
-                    with no_grad():
-                        p.grad.zero_()
+                    continue
+                if p.grad.grad_fn is not None:      # a gradient made with create_graph=True
+                    p.grad = p.grad.detach()
+                with no_grad():
+                    p.grad.zero_()
 
     def state_dict(self) -> dict:
         """A snapshot in PyTorch's layout: {'state': {index: buffers}, 'param_groups': [...]}, where
