@@ -123,7 +123,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
         _check_tensor(t, name, "scaled_dot_product_attention")
-    if min(query.ndim, key.ndim, value.ndim) < 2 or query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+    if min(query.ndim, key.ndim, value.ndim) < 2 or query.shape[-1] != key.shape[-1] or \
+            key.shape[-2] != value.shape[-2]:
         raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and "
                          f"value {value.shape} must be (..., L, E), (..., S, E) and (..., S, Ev)")
     if is_causal and attn_mask is not None:
