@@ -20,6 +20,7 @@ from .layers import _int
 from .module import Module, Parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")    # the order of a layer's parameters
 
 
 @mg.scope("embedding")
@@ -138,12 +139,9 @@ class _RNNBase(Module):
         D, G, H = 1 + self.bidirectional, _GATES[self.mode], hidden_size
         for k in range(num_layers):
             for sfx in ("", "_reverse")[:D]:
-                fan_in = input_size if k == 0 else H * D
-                setattr(self, f"weight_ih_l{k}{sfx}", Parameter(mg.zeros(G * H, fan_in)))
-                setattr(self, f"weight_hh_l{k}{sfx}", Parameter(mg.zeros(G * H, H)))
-                if bias:
-                    setattr(self, f"bias_ih_l{k}{sfx}", Parameter(mg.zeros(G * H)))
-                    setattr(self, f"bias_hh_l{k}{sfx}", Parameter(mg.zeros(G * H)))
+                shapes = [(G * H, input_size if k == 0 else H * D), (G * H, H), (G * H,), (G * H,)]
+                for name, shape in zip(_WEIGHTS[:4 if bias else 2], shapes):
+                    setattr(self, f"{name}_l{k}{sfx}", Parameter(mg.zeros(shape)))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -152,8 +150,7 @@ class _RNNBase(Module):
             init.uniform_(p, -bound, bound)
 
     def _weights(self, k, sfx):
-        return [getattr(self, f"{n}_l{k}{sfx}", None)
-                for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        return [getattr(self, f"{n}_l{k}{sfx}", None) for n in _WEIGHTS]
 
     def _check_state(self, h, expected, batched, what):
         _check_tensor(h, what, type(self).__name__)
