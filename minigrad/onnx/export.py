@@ -171,10 +171,8 @@ def _is_max(op):
 def _composite(op):
     """The scope of the outermost composite call around `op` that has an ONNX operator."""
     scope = getattr(op, "scope", ())
-    for i, (kind, name, _) in enumerate(scope):
-        if kind == "op" and name in _RULES:
-            return scope[:i + 1]
-    return None
+    return next((scope[:i + 1] for i, (kind, name, _) in enumerate(scope)
+                 if kind == "op" and name in _RULES), None)
 
 
 def _compact(array):
