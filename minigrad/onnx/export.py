@@ -405,18 +405,18 @@ class _Graph:
                                          for v in zip(*rows))])
         return self.node("Reshape", [x, self.shape(op, op2)])
 
-    def _value_info(self, name, t, t2):
+    def _info(self, name, t, t2):
+        """ONNX's value info of `t` (`t2` in the second recording): dtype and shape, "batch" where
+        the two differ."""
         dims = ["batch" if n != m else n for n, m in zip(t.shape, t2.shape)]
         kind = self.helper.np_dtype_to_tensor_dtype(t.dtype)
         return self.helper.make_tensor_value_info(name, kind, dims)
 
     def model(self, output_names):
-        outputs = []
-        for name, t, t2 in zip(output_names, self.first.outs, self.second.outs):
+        for name, t in zip(output_names, self.first.outs):
             self.nodes.append(self.helper.make_node("Identity", [self.name(t)], [name]))
-            outputs.append(self._value_info(name, t, t2))
-        inputs = [self._value_info(name, t, t2) for name, t, t2 in
-                  zip(self.input_names, self.first.inputs, self.second.inputs)]
+        outputs = list(map(self._info, output_names, self.first.outs, self.second.outs))
+        inputs = list(map(self._info, self.input_names, self.first.inputs, self.second.inputs))
         graph = self.helper.make_graph(self.nodes, "minigrad", inputs, outputs, self.initializers)
         model = self.helper.make_model(graph, producer_name="minigrad", opset_imports=[
             self.helper.make_opsetid("", self.opset)])
