@@ -26,6 +26,7 @@ data that differ between calls, and a step that reads a result of its previous c
 
 Size budget: 450 code lines
 """
+import dataclasses
 import functools
 import weakref
 
@@ -70,16 +71,16 @@ def _owner(a):
     return a
 
 
+@dataclasses.dataclass(frozen=True)
 class _Ref:
     """An array operand inside an op's parameters (a mask, an index array): slot number `i`."""
 
-    def __init__(self, i):
-        self.i = i
+    i: int
 
-    def __eq__(self, other):
-        return isinstance(other, _Ref) and other.i == self.i
 
-    __hash__ = object.__hash__
+def _map(v, leaf):
+    """`v` with `leaf` applied to each item, nested tuples rebuilt around them."""
+    return tuple(_map(x, leaf) for x in v) if isinstance(v, tuple) else leaf(v)
 
 
 class _Region:
@@ -112,58 +113,50 @@ class _Recorder:
                            "replay; move it out of the compiled function (e.g. call .item() on "
                            "the returned loss)")
 
+    def _region(self, a):
+        """The live region that holds the memory of `a`, or None."""
+        lo, hi = _bounds(a)
+        return next((r for r in self.regions if r.lo <= lo and hi <= r.lo + r.nbytes
+                     and (r.kind != "made" or r.ref() is not None)), None)
+
     def slot(self, a, maker=None, tensor=None):
         s = self.by_id.get(id(a))
         if s is not None:
             return s
-        lo, hi = _bounds(a)
-        region = next((r for r in self.regions if r.lo <= lo and hi <= r.lo + r.nbytes
-                       and (r.kind != "made" or r.ref() is not None)), None)
+        region = self._region(a)
         if region is None:
             owner = _owner(a)
-            olo, ohi = _bounds(owner) if owner.flags.owndata else (lo, hi)
+            lo, hi = _bounds(owner if owner.flags.owndata else a)
             kind = "made" if maker is not None else "input" if isinstance(tensor, str) else "outer"
-            region = _Region(kind, olo, ohi, owner if kind != "made" else owner, maker)
+            region = _Region(kind, lo, hi, owner, maker)
             self.regions.append(region)
         s = _Slot(len(self.slots), a, region)
         self.slots.append(s)
         self.by_id[id(a)] = s
         weakref.finalize(a, self.by_id.pop, id(a), None)
-        self.objects[s.i] = weakref.ref(a)
-        if region.kind == "outer":
-            self.objects[s.i] = (lambda a=a: a)       # held: compared with the other recording
-            if isinstance(tensor, Tensor):
-                self.guards.append((weakref.ref(tensor), a))
+        outer = region.kind == "outer"      # held: compared with the other recording
+        self.objects[s.i] = (lambda a=a: a) if outer else weakref.ref(a)
+        if outer and isinstance(tensor, Tensor):
+            self.guards.append((weakref.ref(tensor), a))
         return s
 
     def _arg(self, v):
-        if isinstance(v, ndarray):
-            return _Ref(self.slot(v).i)
-        if isinstance(v, tuple):
-            return tuple(self._arg(x) for x in v)
-        return v
+        return _map(v, lambda a: _Ref(self.slot(a).i) if isinstance(a, ndarray) else a)
 
-    def _output(self, out, instr):
-        if not isinstance(out, ndarray):
-            return None
-        known = self.by_id.get(id(out))
-        lo, hi = _bounds(out)
-        inside = known or any(r.lo <= lo and hi <= r.lo + r.nbytes and
-                              (r.kind != "made" or r.ref() is not None) for r in self.regions)
-        return None if inside else self.slot(out, maker=instr).i
+    def _add(self, kind, fn, ins, params, out):
+        """Append an instruction; an output in memory that no slot or live region holds yet gets
+        a slot that this instruction makes."""
+        seen = not isinstance(out, ndarray) or id(out) in self.by_id or self._region(out)
+        made = None if seen else self.slot(out, maker=len(self.instrs)).i
+        self.instrs.append([kind, fn, ins, params, made])
 
     def primitive(self, cls, inputs, params, out):
         ins = [self.slot(x.data, tensor=x).i for x in inputs]
-        instr = ["prim", cls, ins, {k: self._arg(v) for k, v in params.items()}, None]
-        instr[4] = self._output(out, len(self.instrs))
-        self.instrs.append(instr)
+        self._add("prim", cls, ins, {k: self._arg(v) for k, v in params.items()}, out)
 
     def host(self, fn, args, out):
-        if isinstance(out, xp.generic):
-            out = xp.asarray(out)
-        instr = ["host", fn, [self._arg(a) for a in args], {}, None]
-        instr[4] = self._output(out, len(self.instrs))
-        self.instrs.append(instr)
+        out = xp.asarray(out) if isinstance(out, xp.generic) else out
+        self._add("host", fn, [self._arg(a) for a in args], {}, out)
         return out
 
 
@@ -218,45 +211,40 @@ def _equal(a, b):
         return a is b
 
 
+def _leaves(v):
+    """The items of a nested tuple, in order."""
+    return [x for item in v for x in _leaves(item)] if isinstance(v, tuple) else [v]
+
+
 def _uses(instr):
     """Slot numbers an instruction reads or writes."""
-    refs = list(instr[2]) + [instr[4]] if instr[4] is not None else list(instr[2])
-    stack = list(instr[3].values()) + [x for x in instr[2] if not isinstance(x, int)]
-    refs = [r for r in refs if isinstance(r, int)]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, _Ref):
-            refs.append(v.i)
-        elif isinstance(v, tuple):
-            stack.extend(v)
-    return refs
+    _, _, ins, params, out = instr
+    refs = [v.i for v in _leaves((*ins, *params.values())) if isinstance(v, _Ref)]
+    return [i for i in [*ins, out] if isinstance(i, int)] + refs
+
+
+def _in_place(kind, fn, params, out):
+    """Whether replay writes the instruction straight into its output with a ufunc's out=."""
+    return kind == "prim" and fn in _UFUNCS and not params and out is not None
 
 
 class _Program:
     """The replay of one recording: a buffer per region, an array view per slot."""
 
     def __init__(self, rec, inputs, result):
-        bufs = {}
-        for r in rec.regions:
-            if r.kind == "outer":
-                bufs[id(r)] = _flat(r.ref)
-            else:           # inputs and temporaries get buffers the program owns
-                bufs[id(r)] = xp.empty(r.nbytes, xp.uint8)
+        # inputs and temporaries get buffers the program owns
+        bufs = {id(r): _flat(r.ref) if r.kind == "outer" else xp.empty(r.nbytes, xp.uint8)
+                for r in rec.regions}
         self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
                                  strides=s.strides) for s in rec.slots]
         self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
-        self.instrs = rec.instrs
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
+        self.instrs, self.slots = rec.instrs, rec.slots
         # tensors from outside the step (parameters) must still hold the arrays replay reads
-        self.slots = rec.slots
         self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]
 
     def _resolve(self, v):
-        if isinstance(v, _Ref):
-            return self.views[v.i]
-        if isinstance(v, tuple):
-            return tuple(self._resolve(x) for x in v)
-        return v
+        return _map(v, lambda r: self.views[r.i] if isinstance(r, _Ref) else r)
 
     def __call__(self, args):
         if any(t() is not None and t().data is not a for t, a in self.guards):
@@ -264,18 +252,18 @@ class _Program:
         for i, x in zip(self.inputs, args):
             self.views[i][...] = x.data
         for kind, fn, ins, params, out in self.instrs:
-            if kind == "prim" and fn in _UFUNCS and not params and out is not None:
+            if kind == "host":
+                value = fn(*[self._resolve(a) for a in ins])
+            elif _in_place(kind, fn, params, out):
                 _UFUNCS[fn](*[self.views[i] for i in ins], out=self.views[out])
                 continue        # written in place: no temporary
-            if kind == "prim" and fn in _INTO and out is not None:
-                _INTO[fn](self.views[out], *[self.views[i] for i in ins],
-                          **{k: self._resolve(v) for k, v in params.items()})
-                continue
-            if kind == "prim":
-                arrays = [self.views[i] for i in ins]
-                value = fn().forward(*arrays, **{k: self._resolve(v) for k, v in params.items()})
             else:
-                value = fn(*[self._resolve(a) for a in ins])
+                arrays = [self.views[i] for i in ins]
+                kwargs = {k: self._resolve(v) for k, v in params.items()}
+                if fn in _INTO and out is not None:
+                    _INTO[fn](self.views[out], *arrays, **kwargs)
+                    continue
+                value = fn().forward(*arrays, **kwargs)
             if out is not None:
                 self.views[out][...] = value
         return [Tensor._wrap(self.views[i].copy()) for i in self.result]
@@ -286,8 +274,8 @@ class _Program:
         lines = ["digraph program {", '  node [shape=box, style=filled, fontname="Helvetica"];']
         for j, instr in enumerate(self.instrs):
             kind, fn, ins, params, out = instr
-            inplace = kind == "prim" and fn in _UFUNCS and not params and out is not None
-            color = "#cfe2f3" if inplace else "#eeeeee" if kind == "prim" else "#fff2cc"
+            color = "#cfe2f3" if _in_place(kind, fn, params, out) else \
+                "#eeeeee" if kind == "prim" else "#fff2cc"
             lines.append(f'  i{j} [label="{_describe(instr)}", fillcolor="{color}"];')
             makers = {self.slots[i].region.maker for i in _uses(instr) if i != out}
             lines += [f"  i{m} -> i{j};" for m in sorted(makers - {None, j})]

@@ -54,10 +54,12 @@ def _normalize(x, axes, eps):
     return d * (1 / ((d * d).mean(axes, keepdims=True) + eps).sqrt())
 
 
-def _check_affine(t, name, shape, op, x):
+def _check_affine(t, name, shape, op, x, x_name="input"):
+    """Refuse an optional tensor `t` (a weight, a bias) that is not None and not of `shape`;
+    the message shows x, the tensor the shape comes from."""
     if t is not None and (not isinstance(t, Tensor) or t.shape != shape):
         raise ValueError(f"{op}: {name} must have shape {shape}, got "
-                         f"{getattr(t, 'shape', type(t).__name__)} (input {x.shape})")
+                         f"{getattr(t, 'shape', type(t).__name__)} ({x_name} {x.shape})")
 
 
 @mg.scope("layer_norm")
@@ -121,7 +123,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
         _check_tensor(t, name, "scaled_dot_product_attention")
-    if min(query.ndim, key.ndim, value.ndim) < 2 or query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+    if min(query.ndim, key.ndim, value.ndim) < 2 or query.shape[-1] != key.shape[-1] or \
+            key.shape[-2] != value.shape[-2]:
         raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and "
                          f"value {value.shape} must be (..., L, E), (..., S, E) and (..., S, Ev)")
     if is_causal and attn_mask is not None:

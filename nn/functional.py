@@ -13,27 +13,30 @@ from minigrad import Tensor
 from .conv import _check_tensor, adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401
 
 # --- attention, normalisation and upsampling (nn/attention.py, nn/resample.py) ---
-from .attention import (gelu, group_norm, layer_norm, scaled_dot_product_attention,  # noqa: F401
-                        silu)
+from .attention import (_check_affine, gelu, group_norm, layer_norm,  # noqa: F401
+                        scaled_dot_product_attention, silu)
 from .resample import conv_transpose2d, interpolate  # noqa: F401
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction, op):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+def _check_reduction(reduction, op, allowed=_REDUCTIONS):
+    if reduction not in allowed:
+        raise ValueError(f"{op}: reduction must be {', '.join(map(repr, allowed[:-1]))} or "
+                         f"{allowed[-1]!r}, got {reduction!r}")
 
 
 def _reduce(loss, reduction):
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-def _same_shape(input, target, op):
+def _check_loss(input, target, reduction, op, allowed=_REDUCTIONS):
+    """A loss's arguments: input and target tensors of one shape, and a known reduction."""
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     if input.shape != target.shape:
         raise ValueError(f"{op}: target has shape {target.shape} but input has shape {input.shape}")
+    _check_reduction(reduction, op, allowed)
 
 
 @mg.scope("linear")
@@ -44,9 +47,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input {x.shape} and weight {weight.shape} disagree on the inner "
                          "size (weight is (out_features, in_features))")
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != weight.shape[:1]):
-        raise ValueError(f"linear: bias must have shape {weight.shape[:1]}, got "
-                         f"{getattr(bias, 'shape', type(bias).__name__)} (weight {weight.shape})")
+    _check_affine(bias, "bias", weight.shape[:1], "linear", weight, "weight")
     if x.ndim > 2:
         y = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1])
     else:
@@ -140,9 +141,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     C = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and (not isinstance(t, Tensor) or t.shape != (C,)):
-            raise ValueError(f"batch_norm: {name} must have shape ({C},), got "
-                             f"{getattr(t, 'shape', type(t).__name__)} (input {x.shape})")
+        _check_affine(t, name, (C,), "batch_norm", x)
     if (running_mean is None) != (running_var is None) or (running_mean is None and not training):
         raise ValueError("batch_norm: evaluation needs both running_mean and running_var")
     axes, shape = (0,) + tuple(range(2, x.ndim)), (1, C) + (1,) * (x.ndim - 2)
@@ -168,19 +167,24 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     return y if bias is None else y + bias.reshape(shape)
 
 
+def _dropout(x, p, training, op, shape, dtype=mg.float32):
+    """x times a constant mask of `shape` (broadcast to x) from uniform noise of `dtype`: 0 where
+    the noise is below p, else 1 / (1 - p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: p must be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    return x * ((mg.rand(shape, dtype=dtype) >= p).astype(x.dtype) * (1.0 / (1.0 - p)))
+
+
 @mg.scope("dropout")
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted dropout),
     drawing from minigrad's generator; the identity when not training."""
     _check_tensor(x, "input", "dropout")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x * 0.0
-    keep = (mg.rand_like(x) >= p).astype(x.dtype) * (1.0 / (1.0 - p))     # a constant mask
-    return x * keep
+    return _dropout(x, p, training, "dropout", x.shape, x.dtype)
 
 
 def _target_distribution(input, target, label_smoothing, op):
@@ -188,7 +192,6 @@ def _target_distribution(input, target, label_smoothing, op):
     of integer class indices, or the given class probabilities, mixed with the uniform
     distribution by label_smoothing. Returns it with the class axis."""
     _check_tensor(input, "input", op)
-    _check_tensor(target, "target", op)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must be (C,) or (N, C, ...), got shape {input.shape}")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -268,8 +271,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     flat; a zero-valued quadratic term supplies that slope there. The gradient in t uses the
     clamped logs, so it stays finite where PyTorch's is infinite (p at 0 or 1).
     """
-    _same_shape(input, target, "binary_cross_entropy")
-    _check_reduction(reduction, "binary_cross_entropy")
+    _check_loss(input, target, reduction, "binary_cross_entropy")
     if input.size and (bool((input < 0).any()) or bool((input > 1).any())):
         raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1] (shape "
                          f"{input.shape}); for logits use binary_cross_entropy_with_logits")
@@ -289,8 +291,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Binary cross-entropy of logits x: (1 - t) x + (1 + (pos_weight - 1) t) softplus(-x), with
     softplus(-x) = max(-x, 0) + log(1 + exp(-|x|)) so that no exp overflows."""
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    _check_loss(input, target, reduction, "binary_cross_entropy_with_logits")
     x, t = input, target
     softplus_neg = (-x).maximum(0.0) + ((-x.abs()).exp() + 1).log()
     if pos_weight is not None:
@@ -302,8 +303,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 @mg.scope("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """(input - target) ** 2, reduced."""
-    _same_shape(input, target, "mse_loss")
-    _check_reduction(reduction, "mse_loss")
+    _check_loss(input, target, reduction, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
 

@@ -16,7 +16,7 @@ from minigrad import Tensor
 from minigrad.functions import sliding_window_add
 
 from .conv import _check_tensor, _pair
-from .functional import _check_reduction, _reduce, _same_shape, _softplus
+from .functional import _check_loss, _dropout, _reduce, _softplus
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
@@ -130,10 +130,11 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 
 
 def _broadcast_pair(x1, x2, op):
+    """The shape x1 and x2 broadcast to."""
     _check_tensor(x1, "x1", op)
     _check_tensor(x2, "x2", op)
     try:
-        mg.zeros(x1.shape) + mg.zeros(x2.shape)
+        return (mg.zeros(x1.shape) + mg.zeros(x2.shape)).shape
     except ValueError:
         raise ValueError(f"{op}: x1 {x1.shape} and x2 {x2.shape} cannot be broadcast "
                          "together") from None
@@ -143,8 +144,7 @@ def _broadcast_pair(x1, x2, op):
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum((x1 / ||x1||) (x2 / ||x2||)) along `dim`, each norm at least eps. As in PyTorch the
     floor is applied outside the graph, so the gradient flows through the norm unclamped."""
-    _broadcast_pair(x1, x2, "cosine_similarity")
-    shape = (mg.zeros(x1.shape) + mg.zeros(x2.shape)).shape
+    shape = _broadcast_pair(x1, x2, "cosine_similarity")
     dims = _dims(dim, mg.zeros(shape), "cosine_similarity")
     x1, x2 = x1.expand(shape), x2.expand(shape)
     n1, n2 = (_norm(x, 2, dims, True, "cosine_similarity") for x in (x1, x2))
@@ -177,8 +177,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                          f"got {mode!r}")
     if mode != "constant" and value is not None:
         raise ValueError(f"pad: mode {mode!r} takes no value (input {input.shape})")
-    widths = [(0, 0)] * (input.ndim - len(pad) // 2) + \
-        [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
+    # (before, after) per dim, first dim first: pad lists the last dim's pair first
+    widths = [(0, 0)] * (input.ndim - len(pad) // 2) + list(zip(pad[-2::-2], pad[::-2]))
     if mode == "constant":
         crop = tuple(slice(-min(l, 0), n + min(r, 0)) for (l, r), n in zip(widths, input.shape))
         if any(n + min(l, 0) + min(r, 0) < 0 for (l, r), n in zip(widths, input.shape)):
@@ -231,15 +231,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     if input.ndim < 2:
         raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape "
                          f"{input.shape}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: p must be between 0 and 1, got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    keep = (mg.rand(*shape) >= p).astype(input.dtype) * (1.0 / (1.0 - p))    # a constant mask
-    return input * keep
+    return _dropout(input, p, training, "dropout2d", input.shape[:2] + (1,) * (input.ndim - 2))
 
 
 def _weighted(loss, weight, reduction, op, weight_mean):
@@ -257,8 +249,7 @@ def _weighted(loss, weight, reduction, op, weight_mean):
 def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     """|input - target|, reduced; with a weight, 'mean' is sum(w loss) / sum(w) as in PyTorch."""
-    _same_shape(input, target, "l1_loss")
-    _check_reduction(reduction, "l1_loss")
+    _check_loss(input, target, reduction, "l1_loss")
     return _weighted((input - target).abs(), weight, reduction, "l1_loss", True)
 
 
@@ -266,8 +257,7 @@ def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean",
 def smooth_l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target."""
-    _same_shape(input, target, "smooth_l1_loss")
-    _check_reduction(reduction, "smooth_l1_loss")
+    _check_loss(input, target, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta} (input {input.shape})")
     d = input - target
@@ -280,8 +270,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean",
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target."""
-    _same_shape(input, target, "huber_loss")
-    _check_reduction(reduction, "huber_loss")
+    _check_loss(input, target, reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta} (input {input.shape})")
     d = input - target
@@ -295,10 +284,7 @@ def kl_div(input: Tensor, target: Tensor, *, reduction: str = "mean",
     """target (log target - input) for log-probabilities `input`, 0 where target is 0;
     log_target=True takes the target as log-probabilities. reduction 'batchmean' divides the sum
     by the batch size (the true KL divergence); 'mean' divides by the number of elements."""
-    _same_shape(input, target, "kl_div")
-    if reduction not in ("batchmean", "mean", "sum", "none"):
-        raise ValueError(f"kl_div: reduction must be 'batchmean', 'mean', 'sum' or 'none', got "
-                         f"{reduction!r}")
+    _check_loss(input, target, reduction, "kl_div", ("batchmean", "mean", "sum", "none"))
     if log_target:
         loss = target.exp() * (target - input)
     else:

@@ -20,6 +20,7 @@ from .layers import _int
 from .module import Module, Parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")    # the order of a layer's parameters
 
 
 @mg.scope("embedding")
@@ -63,9 +64,8 @@ class Embedding(Module):
         self.weight = Parameter(mg.zeros(num_embeddings, embedding_dim))
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            pad = (mg.arange(num_embeddings) == self.padding_idx).unsqueeze(-1)
             with mg.no_grad():
-                self.weight.copy_(mg.where(pad, 0.0, self.weight))
+                self.weight[self.padding_idx] = 0.0
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
@@ -123,11 +123,12 @@ class _RNNBase(Module):
     """Shared by RNN, LSTM and GRU: per layer and direction weight_ih_l{k}{_reverse} (G*H, in),
     weight_hh_l{k} (G*H, H), bias_ih_l{k}, bias_hh_l{k} (G*H,), all U(-1/sqrt(H), 1/sqrt(H))."""
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False):
+    mode = "RNN_TANH"       # LSTM and GRU set theirs; RNN its own after __init__ (one gate)
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
         super().__init__()
         cls = type(self).__name__
-        self.mode = mode
         self.input_size = _int(input_size, "input_size", cls, 1)
         self.hidden_size = _int(hidden_size, "hidden_size", cls, 1)
         self.num_layers = _int(num_layers, "num_layers", cls, 1)
@@ -135,15 +136,12 @@ class _RNNBase(Module):
             raise ValueError(f"{cls}: dropout must be a number in [0, 1], got {dropout!r}")
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bool(bidirectional)
-        D, G, H = 1 + self.bidirectional, _GATES[mode], hidden_size
+        D, G, H = 1 + self.bidirectional, _GATES[self.mode], hidden_size
         for k in range(num_layers):
             for sfx in ("", "_reverse")[:D]:
-                fan_in = input_size if k == 0 else H * D
-                setattr(self, f"weight_ih_l{k}{sfx}", Parameter(mg.zeros(G * H, fan_in)))
-                setattr(self, f"weight_hh_l{k}{sfx}", Parameter(mg.zeros(G * H, H)))
-                if bias:
-                    setattr(self, f"bias_ih_l{k}{sfx}", Parameter(mg.zeros(G * H)))
-                    setattr(self, f"bias_hh_l{k}{sfx}", Parameter(mg.zeros(G * H)))
+                shapes = [(G * H, input_size if k == 0 else H * D), (G * H, H), (G * H,), (G * H,)]
+                for name, shape in zip(_WEIGHTS[:4 if bias else 2], shapes):
+                    setattr(self, f"{name}_l{k}{sfx}", Parameter(mg.zeros(shape)))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -152,13 +150,12 @@ class _RNNBase(Module):
             init.uniform_(p, -bound, bound)
 
     def _weights(self, k, sfx):
-        return [getattr(self, f"{n}_l{k}{sfx}", None)
-                for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        return [getattr(self, f"{n}_l{k}{sfx}", None) for n in _WEIGHTS]
 
     def _check_state(self, h, expected, batched, what):
         _check_tensor(h, what, type(self).__name__)
-        if h.shape != (expected if batched else expected[:1] + expected[2:]):
-            shape = expected if batched else expected[:1] + expected[2:]
+        shape = expected if batched else expected[:1] + expected[2:]
+        if h.shape != shape:
             raise ValueError(f"{type(self).__name__}: {what} has shape {h.shape}; expected "
                              f"{shape} (num_layers * num_directions, batch, hidden_size)")
         return h if batched else h.unsqueeze(1)
@@ -182,9 +179,8 @@ class _RNNBase(Module):
             if len(hx) != n_state:
                 raise ValueError(f"{cls}: hx must be {'(h_0, c_0)' if n_state == 2 else 'h_0'}, "
                                  f"got {len(hx)} tensors")
-            names = ("h_0", "c_0")
-            states = [self._check_state(h, (L * D, N, H), batched, names[j])
-                      for j, h in enumerate(hx)]
+            states = [self._check_state(h, (L * D, N, H), batched, name)
+                      for h, name in zip(hx, ("h_0", "c_0"))]
         finals = []
         for k in range(L):
             if k and self.dropout:
@@ -203,12 +199,9 @@ class _RNNBase(Module):
         return (output, tuple(h_n)) if n_state == 2 else (output, h_n[0])
 
     def extra_repr(self):
-        s = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
-                              ("dropout", 0.0), ("bidirectional", False)):
-            if getattr(self, name) != default:
-                s += f", {name}={getattr(self, name)}"
-        return s
+        default = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
+        changed = [f"{k}={getattr(self, k)}" for k, v in default.items() if getattr(self, k) != v]
+        return ", ".join([str(self.input_size), str(self.hidden_size), *changed])
 
 
 class RNN(_RNNBase):
@@ -220,45 +213,39 @@ class RNN(_RNNBase):
                  dropout: float = 0.0, bidirectional: bool = False):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers, bias,
-                         batch_first, dropout, bidirectional)
-        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+        self.nonlinearity, self.mode = nonlinearity, f"RNN_{nonlinearity.upper()}"
 
 
 class LSTM(_RNNBase):
     """Long short-term memory; forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+    mode = "LSTM"
 
 
 class GRU(_RNNBase):
     """Gated recurrent unit; forward(input, h_0=None) -> (output, h_n)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+    mode = "GRU"
 
 
 class _CellBase(Module):
     """One step of a recurrent layer: weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh."""
 
-    def __init__(self, mode, input_size, hidden_size, bias):
+    mode = "RNN_TANH"
+    reset_parameters = _RNNBase.reset_parameters
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
-        cls, G = type(self).__name__, _GATES[mode]
-        self.mode = mode
+        cls, G = type(self).__name__, _GATES[self.mode]
         self.input_size = _int(input_size, "input_size", cls, 1)
         self.hidden_size = H = _int(hidden_size, "hidden_size", cls, 1)
         self.weight_ih = Parameter(mg.zeros(G * H, input_size))
         self.weight_hh = Parameter(mg.zeros(G * H, H))
         self.bias_ih = Parameter(mg.zeros(G * H)) if bias else None
         self.bias_hh = Parameter(mg.zeros(G * H)) if bias else None
-        bound = 1 / math.sqrt(H)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        self.reset_parameters()
 
     def forward(self, input, hx=None):
         cls, I, H = type(self).__name__, self.input_size, self.hidden_size
@@ -296,19 +283,17 @@ class RNNCell(_CellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
-        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, bias)
-        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias)
+        self.nonlinearity, self.mode = nonlinearity, f"RNN_{nonlinearity.upper()}"
 
 
 class LSTMCell(_CellBase):
     """forward(input, (h, c)=None) -> (h', c')."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
-        super().__init__("LSTM", input_size, hidden_size, bias)
+    mode = "LSTM"
 
 
 class GRUCell(_CellBase):
     """forward(input, h=None) -> h'."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
-        super().__init__("GRU", input_size, hidden_size, bias)
+    mode = "GRU"

@@ -116,16 +116,13 @@ class _Trace:
                                 "inputs by recorded ops (argmax, comparisons and no_grad are "
                                 "not recorded)")
         self.ops, self.made = _walk(self.outs)
-        groups = {}
-        for op in self.ops:
-            key = _composite(op)
-            if key is not None:
-                groups.setdefault(key, []).append(op)
-        rules = {key: self._rule(key[-1][1], members) for key, members in groups.items()}
+        keys, groups = [_composite(op) for op in self.ops], {}
+        for op, key in zip(self.ops, keys):
+            groups.setdefault(key, []).append(op)
+        rules = {key: self._rule(key[-1][1], members) for key, members in groups.items() if key}
         self.units = []
-        for op in self.ops:
-            key = _composite(op)
-            if key is None or rules[key] is None:
+        for op, key in zip(self.ops, keys):
+            if rules.get(key) is None:
                 self.units.append(("op", op))
             elif op is groups[key][-1]:     # the call's last op: its output is the node's
                 self.units.append(("node", rules[key], groups[key]))
@@ -134,11 +131,8 @@ class _Trace:
         """The ONNX nodes for one composite call, as steps (op type, inputs, attributes), or None
         to lower its primitives instead."""
         inside = {id(op) for op in members}
-        outer = {}
-        for op in members:
-            for x in op.inputs:
-                if x._ctx is None or id(x._ctx) not in inside:
-                    outer[id(x)] = x
+        outer = {id(x): x for op in members for x in op.inputs
+                 if x._ctx is None or id(x._ctx) not in inside}
         values = [x for x in outer.values() if x._ctx is not None or id(x) in self.input_ids]
         leaves = [x for x in outer.values() if x._ctx is None and id(x) not in self.input_ids
                   and (x.ndim > 0 or x.name)]     # not the scalars a composite writes (eps)
@@ -177,10 +171,8 @@ def _is_max(op):
 def _composite(op):
     """The scope of the outermost composite call around `op` that has an ONNX operator."""
     scope = getattr(op, "scope", ())
-    for i, (kind, name, _) in enumerate(scope):
-        if kind == "op" and name in _RULES:
-            return scope[:i + 1]
-    return None
+    return next((scope[:i + 1] for i, (kind, name, _) in enumerate(scope)
+                 if kind == "op" and name in _RULES), None)
 
 
 def _compact(array):
@@ -387,16 +379,15 @@ class _Graph:
     def _index(self, op, op2, x):
         """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
         among whole slices as a Gather."""
-        key, shape_in = list(op.key), op.inputs[0].shape
-        if any(k is Ellipsis for k in key):
-            i = next(i for i, k in enumerate(key) if k is Ellipsis)
-            key[i:i + 1] = [slice(None)] * (len(shape_in) + 1 + sum(k is None for k in key)
-                                            - len(key))
-        keys = [k for k in key if k is not None]
+        shape_in = op.inputs[0].shape
+        keys = [k for k in op.key if k is not None]     # the Reshape adds the None axes
+        if any(k is Ellipsis for k in keys):
+            i = next(i for i, k in enumerate(keys) if k is Ellipsis)
+            keys[i:i + 1] = [slice(None)] * (len(shape_in) + 1 - len(keys))
         arrays = [i for i, k in enumerate(keys) if isinstance(k, xp.ndarray)]
         if arrays:
             i = arrays[0]
-            if keys[i].dtype.kind not in "iu" or len(keys) < len(key) or any(
+            if keys[i].dtype.kind not in "iu" or any(k is None for k in op.key) or any(
                     k != slice(None) for j, k in enumerate(keys) if j != i):
                 raise NotImplementedError("onnx.export: the primitive Index with a boolean key, "
                                           "or an array key beside others, has no ONNX lowering")
@@ -414,18 +405,18 @@ class _Graph:
                                          for v in zip(*rows))])
         return self.node("Reshape", [x, self.shape(op, op2)])
 
-    def _value_info(self, name, t, t2):
+    def _info(self, name, t, t2):
+        """ONNX's value info of `t` (`t2` in the second recording): dtype and shape, "batch" where
+        the two differ."""
         dims = ["batch" if n != m else n for n, m in zip(t.shape, t2.shape)]
         kind = self.helper.np_dtype_to_tensor_dtype(t.dtype)
         return self.helper.make_tensor_value_info(name, kind, dims)
 
     def model(self, output_names):
-        outputs = []
-        for name, t, t2 in zip(output_names, self.first.outs, self.second.outs):
+        for name, t in zip(output_names, self.first.outs):
             self.nodes.append(self.helper.make_node("Identity", [self.name(t)], [name]))
-            outputs.append(self._value_info(name, t, t2))
-        inputs = [self._value_info(name, t, t2) for name, t, t2 in
-                  zip(self.input_names, self.first.inputs, self.second.inputs)]
+        outputs = list(map(self._info, output_names, self.first.outs, self.second.outs))
+        inputs = list(map(self._info, self.input_names, self.first.inputs, self.second.inputs))
         graph = self.helper.make_graph(self.nodes, "minigrad", inputs, outputs, self.initializers)
         model = self.helper.make_model(graph, producer_name="minigrad", opset_imports=[
             self.helper.make_opsetid("", self.opset)])

@@ -12,8 +12,9 @@ from ..backend import xp
 from ..tensor import Tensor
 
 
-def _find(members, cls):
-    return next((op for op in members if type(op) is cls), None)
+def _find(members, cls, test=lambda op: True):
+    """The first op of class `cls` (that passes `test`) among the members, or None."""
+    return next((op for op in members if type(op) is cls and test(op)), None)
 
 
 def _pads(op, made):
@@ -44,8 +45,7 @@ def _window_attrs(members, made):
         p = win.params
         attrs = dict(kernel_shape=p["size"], strides=p["stride"], dilations=p["dilation"])
     else:
-        tiles = next((op for op in members if type(op) is ops.Reshape and made[id(op)].ndim == 6),
-                     None)
+        tiles = _find(members, ops.Reshape, lambda op: made[id(op)].ndim == 6)
         if tiles is None:
             return None
         kernel = made[id(tiles)].shape[3], made[id(tiles)].shape[5]
@@ -144,8 +144,7 @@ def _conv_transpose(members, x, leaves, out, made):
     crop that follows it, groups from the reshape of the weight (G, C / G, OC / G * KH * KW)."""
     w, *bias = sorted(leaves, key=lambda t: -t.ndim)
     adds, crop = _find(members, ops.WindowsAdd), _find(members, ops.Index)
-    groups = next(made[id(op)].shape[0] for op in members
-                  if type(op) is ops.Reshape and op.inputs[0] is w)
+    groups = made[id(_find(members, ops.Reshape, lambda op: op.inputs[0] is w))].shape[0]
     pads = [k.start for k in crop.key[2:]]
     extra = [k.stop + p - n for k, p, n in zip(crop.key[2:], pads, made[id(adds)].shape[2:])]
     return "ConvTranspose", [w, *bias], dict(

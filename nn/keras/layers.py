@@ -19,6 +19,13 @@ _INITIALIZERS = {"glorot_uniform": init.xavier_uniform_, "zeros": init.zeros_, "
                  "he_uniform": lambda t: init.kaiming_uniform_(t, nonlinearity="relu")}
 
 
+def _initializer(key, cls):
+    if key not in _INITIALIZERS:
+        raise ValueError(f"{cls}: unknown initializer {key!r}; expected one of "
+                         f"{', '.join(map(repr, _INITIALIZERS))}")
+    return _INITIALIZERS[key]
+
+
 def snake_case(name):
     """Keras's default layer name for a class: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
@@ -79,13 +86,8 @@ class Layer(Configurable):
     def __call__(self, x, *args, **kwargs):
         if not isinstance(x, KerasTensor):
             return super().__call__(as_tensor(x), *args, **kwargs)
-        was_training = self.training
-        self.eval()
-        try:
-            with mg.no_grad():
-                value = super().__call__(x._value, *args, **kwargs)
-        finally:
-            self.train(was_training)
+        with self._inference():         # eval mode, no gradients
+            value = super().__call__(x._value, *args, **kwargs)
         if not isinstance(value, mg.Tensor):
             raise ValueError(f"{self.name or type(self).__name__}: a functional Model takes one "
                              f"output a layer; this call returns {len(value)} (return_state?)")
@@ -144,9 +146,7 @@ class _Weighted(Layer):
 
     def _initializers(self, kernel_initializer, bias_initializer):
         for key in (kernel_initializer, bias_initializer):
-            if key not in _INITIALIZERS:
-                raise ValueError(f"{type(self).__name__}: unknown initializer {key!r}; expected "
-                                 f"one of {', '.join(map(repr, _INITIALIZERS))}")
+            _initializer(key, type(self).__name__)
         self._init = kernel_initializer, bias_initializer
 
     def _make_weights(self, weight_shape, dtype):
@@ -186,8 +186,7 @@ class Conv2D(_Weighted, keras_layers.Conv2D):
         if self._last and len(input_shape) != 4:
             raise ValueError(f"Conv2D: expected an input of shape (N, H, W, C) (channels_last), "
                              f"received {tuple(input_shape)}")
-        last = self._last
-        super().build((input_shape[0], input_shape[-1], *input_shape[1:-1]) if last else
+        super().build((input_shape[0], input_shape[-1], *input_shape[1:-1]) if self._last else
                       input_shape, dtype)
 
     def _transform(self, x):

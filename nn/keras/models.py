@@ -65,21 +65,16 @@ class Model(L.Layer, Module):
         if not (isinstance(inputs, L.KerasTensor) and isinstance(outputs, L.KerasTensor)):
             raise ValueError(f"Model: expected one keras.Input and one KerasTensor made from it "
                              f"(not several), got {inputs!r} and {outputs!r}")
-        order, index, names = [], {id(inputs): -1}, {}
-
-        def visit(t):
-            if id(t) in index:
-                return
+        chain, t, names = [], outputs, {}     # a layer takes one input: the calls form a chain
+        while t is not inputs:
             if t._layer is None:
                 raise ValueError("Model: the outputs are not computed from these inputs")
-            visit(t._source)
-            index[id(t)] = len(order)
-            order.append(t)
-        visit(outputs)
-        for t in order:
+            chain.insert(0, t)
+            t = t._source
+        for t in chain:
             if id(t._layer) not in names:
                 names[id(t._layer)] = self._add_layer(t._layer)
-        self._nodes = [(names[id(t._layer)], index[id(t._source)]) for t in order]
+        self._nodes = [(names[id(t._layer)], i - 1) for i, t in enumerate(chain)]
         self._sample_shape = inputs.shape[1:]
 
     def _add_layer(self, layer, name=None):
@@ -202,15 +197,14 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer):
+        first = not self._modules and self._output is None
         if isinstance(layer, L.KerasTensor):
-            if self._modules or self._output is not None:
+            if not first:
                 raise ValueError("Sequential: keras.Input can only come first")
             self._output, self._sample_shape = layer, layer.shape[1:]
             return
-        shape = getattr(layer, "_input_shape", None)
-        if not self._modules and self._output is None and shape is not None:
-            self._output = L.Input(shape)
-            self._sample_shape = self._output.shape[1:]
+        if first and getattr(layer, "_input_shape", None) is not None:
+            self.add(L.Input(layer._input_shape))
         self._add_layer(layer)
         if self._output is not None:
             self._output = layer(self._output)        # builds the layer
@@ -233,8 +227,7 @@ def load_model(filepath):
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise ValueError(f"load_model: {filepath} was not written by a keras Model's save()")
     config = state["model"]
-    model = Sequential(name=config["name"]) if config["class"] == "Sequential" else \
-        Model(name=config["name"])
+    model = (Sequential if config["class"] == "Sequential" else Model)(name=config["name"])
     for name, spec in config["layers"]:
         model._add_layer(_revive(spec, L, "layer"), name)
     model._nodes = config["nodes"]

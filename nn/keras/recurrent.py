@@ -16,7 +16,7 @@ from .. import init
 from ..layers import _int
 from ..module import Module, Parameter
 from ..recurrent import _run_direction, embedding
-from .layers import _INITIALIZERS, Layer
+from .layers import _INITIALIZERS, Layer, _initializer
 
 
 def orthogonal_(t):
@@ -30,13 +30,6 @@ def orthogonal_(t):
 
 
 _INITIALIZERS.update(orthogonal=orthogonal_, uniform=lambda t: init.uniform_(t, -0.05, 0.05))
-
-
-def _initializer(key, cls):
-    if key not in _INITIALIZERS:
-        raise ValueError(f"{cls}: unknown initializer {key!r}; expected one of "
-                         f"{', '.join(map(repr, _INITIALIZERS))}")
-    return _INITIALIZERS[key]
 
 
 class Embedding(Layer, Module):
@@ -122,7 +115,7 @@ class _Recurrent(Layer, Module):
         b = self._torch_order(self.bias) if self.use_bias else None
         b_ih, b_hh = (b[0], b[1]) if b is not None and b.ndim == 2 else (b, None)
         xs = x.transpose(1, 0, 2)
-        out, state = _run_direction(self._mode(), xs.flip(0) if self.go_backwards else xs, state,
+        out, state = _run_direction(self._mode, xs.flip(0) if self.go_backwards else xs, state,
                                     w_ih, w_hh, b_ih, b_hh, False)
         y = out.transpose(1, 0, 2) if self.return_sequences else state[0]
         return [y, *state] if self.return_state else y
@@ -132,36 +125,28 @@ class SimpleRNN(_Recurrent):
     """Keras's SimpleRNN: h = activation(x kernel + h recurrent_kernel + bias), tanh or relu."""
 
     _activations = ("tanh", "relu")
-
-    def _mode(self):
-        return "RNN_TANH" if self.activation == "tanh" else "RNN_RELU"
+    _mode = property(lambda self: f"RNN_{self.activation.upper()}")
 
 
 class LSTM(_Recurrent):
     """Keras's LSTM; unit_forget_bias=True (the default) starts the forget gate's bias at 1."""
 
-    _gates, _states = 4, 2
+    _gates, _states, _mode = 4, 2, "LSTM"
 
     def __init__(self, units, *, unit_forget_bias=True, **kwargs):
         super().__init__(units, **kwargs)
         self.unit_forget_bias = unit_forget_bias
 
-    def _mode(self):
-        return "LSTM"
-
 
 class GRU(_Recurrent):
     """Keras's GRU with reset_after=True (its default; the one torch computes)."""
 
-    _gates = 3
+    _gates, _mode = 3, "GRU"
 
     def __init__(self, units, *, reset_after=True, **kwargs):
         if not reset_after:
             raise ValueError("GRU: reset_after=False (Keras 1's GRU) is not supported")
         super().__init__(units, **kwargs)
-
-    def _mode(self):
-        return "GRU"
 
     def _torch_order(self, w):
         H = self.units
