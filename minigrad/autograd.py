@@ -130,9 +130,8 @@ def _topological_order(roots):
             seen.add(id(t))
             stack.append((t, True))
             if t._ctx is not None and t._ctx.inputs is not None:
-                for x in t._ctx.inputs:
-                    if x._requires_grad and id(x) not in seen:
-                        stack.append((x, False))
+                stack.extend((x, False) for x in t._ctx.inputs
+                             if x._requires_grad and id(x) not in seen)
     return order
 
 
