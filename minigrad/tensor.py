@@ -3,9 +3,24 @@
 Each method hands its work to one primitive (minigrad/ops.py) or, when there are arguments to read
 and check or a composite to build, to the function of the same name in minigrad/functions.py.
 """
+import types
+
 from . import autograd, ops
 from . import backend as B
 from .backend import xp
+
+
+class _Composite:
+    """A Tensor method that is the composite of the same name in tensor_ops.py, which takes the
+    tensor first as torch.<name> does: `x.sort(1)` is `tensor_ops.sort(x, 1)`. Read on the class
+    it is that function (its signature and docstring); on a tensor, the function bound to it."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, tensor, owner=None):
+        fn = getattr(TO, self.name)
+        return fn if tensor is None else types.MethodType(fn, tensor)
 
 
 class Tensor:
@@ -250,22 +265,13 @@ class Tensor:
         dim, keepdim = F.reduction_args(dim, keepdim, numpy)
         return ops.Sum.apply(self, axis=F.axes(dim, self.shape, "sum"), keepdims=keepdim)
 
-    def max(self, dim=None, keepdim: bool = False, **numpy):
-        """torch.max: all values, (values, indices) along an int dim, or the elementwise maximum
-        with a Tensor; NumPy's axis= or a tuple of dims gives the values (tensor_ops.max)."""
-        return TO.max(self, dim, keepdim, **numpy)
-
-    def min(self, dim=None, keepdim: bool = False, **numpy):
-        return TO.min(self, dim, keepdim, **numpy)
+    max = _Composite()
+    min = _Composite()
 
     def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         return F.mean(self, *F.reduction_args(dim, keepdim, numpy))
 
-    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
-            **numpy) -> "Tensor":
-        """Variance over `dim` with Bessel's `correction` (default 1 as torch; 0 as numpy.var;
-        unbiased=False is correction 0)."""
-        return TO.var(self, dim, unbiased, keepdim, correction=correction, **numpy)
+    var = _Composite()
 
     def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """log(sum(exp(x))) over `dim`, computed stably."""
@@ -394,62 +400,25 @@ class Tensor:
 
     # --- torch's vocabulary: each method is the composite of the same name in tensor_ops.py ---
 
-    def clamp(self, min=None, max=None):
-        return TO.clamp(self, min, max)
-
-    def floor(self):
-        return TO.floor(self)
-
-    def ceil(self):
-        return TO.ceil(self)
-
-    def trunc(self):
-        return TO.trunc(self)
-
-    def sign(self):
-        return TO.sign(self)
-
-    def isnan(self):
-        return TO.isnan(self)
-
-    def isinf(self):
-        return TO.isinf(self)
-
-    def isfinite(self):
-        return TO.isfinite(self)
-
-    def round(self, decimals=0):
-        return TO.round(self, decimals)
-
-    def sin(self):
-        return TO.sin(self)
-
-    def cos(self):
-        return TO.cos(self)
-
-    def log1p(self):
-        return TO.log1p(self)
-
-    def expm1(self):
-        return TO.expm1(self)
-
-    def rsqrt(self):
-        return TO.rsqrt(self)
-
-    def pow(self, exponent):
-        return TO.pow(self, exponent)
-
-    def square(self):
-        return TO.square(self)
-
-    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-        return TO.nan_to_num(self, nan, posinf, neginf)
-
-    def logaddexp(self, other):
-        return TO.logaddexp(self, other)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **numpy):
-        return TO.std(self, dim, unbiased, keepdim, correction=correction, **numpy)
+    clamp = _Composite()
+    floor = _Composite()
+    ceil = _Composite()
+    trunc = _Composite()
+    sign = _Composite()
+    isnan = _Composite()
+    isinf = _Composite()
+    isfinite = _Composite()
+    round = _Composite()
+    sin = _Composite()
+    cos = _Composite()
+    log1p = _Composite()
+    expm1 = _Composite()
+    rsqrt = _Composite()
+    pow = _Composite()
+    square = _Composite()
+    nan_to_num = _Composite()
+    logaddexp = _Composite()
+    std = _Composite()
 
     def amax(self, dim=(), keepdim=False):
         return TO.amax(self, dim, keepdim)
@@ -457,124 +426,54 @@ class Tensor:
     def amin(self, dim=(), keepdim=False):
         return TO.amin(self, dim, keepdim)
 
-    def prod(self, dim=None, keepdim=False):
-        return TO.prod(self, dim, keepdim)
-
-    def cumsum(self, dim):
-        return TO.cumsum(self, dim)
-
-    def cumprod(self, dim):
-        return TO.cumprod(self, dim)
-
-    def norm(self, p=2, dim=None, keepdim=False):
-        return TO.norm(self, p, dim, keepdim)
-
-    def argsort(self, dim=-1, descending=False, stable=False):
-        return TO.argsort(self, dim, descending, stable)
-
-    def sort(self, dim=-1, descending=False, stable=False):
-        return TO.sort(self, dim, descending, stable)
-
-    def topk(self, k, dim=-1, largest=True, sorted=True):
-        return TO.topk(self, k, dim, largest, sorted)
-
-    def take_along_dim(self, indices, dim=None):
-        return TO.take_along_dim(self, indices, dim)
-
-    def gather(self, dim, index):
-        return TO.gather(self, dim, index)
-
-    def scatter_add(self, dim, index, src):
-        return TO.scatter_add(self, dim, index, src)
-
-    def scatter(self, dim, index, src=None, value=None):
-        return TO.scatter(self, dim, index, src, value)
-
-    def index_select(self, dim, index):
-        return TO.index_select(self, dim, index)
-
-    def masked_fill(self, mask, value):
-        return TO.masked_fill(self, mask, value)
-
-    def tril(self, diagonal=0):
-        return TO.tril(self, diagonal)
-
-    def triu(self, diagonal=0):
-        return TO.triu(self, diagonal)
-
-    def flip(self, dims):
-        return TO.flip(self, dims)
-
-    def roll(self, shifts, dims=None):
-        return TO.roll(self, shifts, dims)
-
-    def split(self, split_size_or_sections, dim=0):
-        return TO.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks, dim=0):
-        return TO.chunk(self, chunks, dim)
-
-    def unbind(self, dim=0):
-        return TO.unbind(self, dim)
-
-    def repeat(self, *sizes):
-        return TO.repeat(self, *sizes)
-
-    def tile(self, dims):
-        return TO.tile(self, dims)
-
-    def repeat_interleave(self, repeats, dim=None):
-        return TO.repeat_interleave(self, repeats, dim)
-
-    def expand_as(self, other):
-        return TO.expand_as(self, other)
+    prod = _Composite()
+    cumsum = _Composite()
+    cumprod = _Composite()
+    norm = _Composite()
+    argsort = _Composite()
+    sort = _Composite()
+    topk = _Composite()
+    take_along_dim = _Composite()
+    gather = _Composite()
+    scatter_add = _Composite()
+    scatter = _Composite()
+    index_select = _Composite()
+    masked_fill = _Composite()
+    tril = _Composite()
+    triu = _Composite()
+    flip = _Composite()
+    roll = _Composite()
+    split = _Composite()
+    chunk = _Composite()
+    unbind = _Composite()
+    repeat = _Composite()
+    tile = _Composite()
+    repeat_interleave = _Composite()
+    expand_as = _Composite()
 
     view = reshape
 
-    def unflatten(self, dim, sizes):
-        return TO.unflatten(self, dim, sizes)
-
-    def movedim(self, source, destination):
-        return TO.movedim(self, source, destination)
-
-    def bmm(self, mat2):
-        return TO.bmm(self, mat2)
-
-    def outer(self, vec2):
-        return TO.outer(self, vec2)
-
-    def matmul(self, other):
-        return TO.matmul(self, other)
+    unflatten = _Composite()
+    movedim = _Composite()
+    bmm = _Composite()
+    outer = _Composite()
+    matmul = _Composite()
 
     dim = lambda self: self.ndim
 
     numel = lambda self: self.size
 
-    def clone(self):
-        return TO.clone(self)
+    clone = _Composite()
 
     contiguous = lambda self: self      # NumPy arrays need no contiguous copy
 
-    def type_as(self, other):
-        return TO.type_as(self, other)
-
-    def to(self, *args, **kwargs):
-        return TO.to(self, *args, **kwargs)
-
-    def new_zeros(self, size, dtype=None):
-        return TO.new_zeros(self, size, dtype)
-
-    def where(self, condition, other):
-        return TO.where(self, condition, other)
-
-    def lerp(self, end, weight):
-        return TO.lerp(self, end, weight)
-
-    def diagonal(self, offset=0, dim1=0, dim2=1):
-        return TO.diagonal(self, offset, dim1, dim2)
-
-    def narrow(self, dim, start, length):
-        return TO.narrow(self, dim, start, length)
+    type_as = _Composite()
+    to = _Composite()
+    new_zeros = _Composite()
+    where = _Composite()
+    lerp = _Composite()
+    diagonal = _Composite()
+    narrow = _Composite()
 
     clip = clamp
 
