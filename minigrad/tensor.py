@@ -1,7 +1,8 @@
 """The Tensor: an array that remembers the primitive that made it, so gradients can flow back.
 
 Each method hands its work to one primitive (minigrad/ops.py) or, when there are arguments to read
-and check or a composite to build, to the function of the same name in minigrad/functions.py.
+and check or a composite to build, to the function of the same name in minigrad/functions.py; the
+torch-vocabulary methods declared as `name = _Composite()` are tensor_ops.<name> itself.
 """
 import types
 
