@@ -13,8 +13,9 @@
 2. The two recordings must agree: the same operations wired the same way, and every array made
    from NumPy data inside the step equal on both calls. Anything else is refused.
 3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
-   elementwise primitives and matmuls write straight into their preallocated outputs (NumPy's
-   `out=`), a reshape that must copy copies once, into its buffer; the other operations compute
+   elementwise primitives, matmuls, relu, sums and maxima write straight into their preallocated
+   outputs (NumPy's `out=`), a reshape that must copy copies once, into its buffer; the other
+   operations (pooling windows, padding, indexing) compute
    a fresh array that is copied into theirs, and the optimizer's update functions run again on
    the live parameters and state (so a changed learning rate counts). Results are returned as
    fresh tensors. Not done yet: reusing dead temporaries' buffers and fusing elementwise chains
@@ -56,7 +57,10 @@ def _reshape_into(out, a, shape):
         out[...] = a.reshape(shape)
 
 
-_INTO = {ops.MatMul: _matmul_into, ops.Reshape: _reshape_into}   # other ops: computed, copied in
+_INTO = {ops.MatMul: _matmul_into, ops.Reshape: _reshape_into,      # other ops: computed, copied
+         ops.Relu: lambda out, a: xp.maximum(0, a, out=out),
+         ops.Sum: lambda out, a, axis, keepdims: a.sum(axis, keepdims=keepdims, out=out),
+         ops.Max: lambda out, a, axis, keepdims: a.max(axis, keepdims=keepdims, out=out)}
 
 
 def _bounds(a):
