@@ -547,6 +547,8 @@ def linspace(start, end, steps: int, dtype=None) -> Tensor:
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
         **numpy) -> Tensor:
+    """Variance over `dim` with Bessel's `correction` (default 1 as torch; 0 as numpy.var;
+    unbiased=False is correction 0)."""
     if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool):
         raise TypeError(f"var: unbiased must be a bool, got {unbiased!r} (use correction=)")
     correction = (1 if unbiased in (None, True) else 0) if correction is None else correction
