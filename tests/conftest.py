@@ -31,3 +31,17 @@ def data_dir():
     if not root or not os.path.isdir(root):
         pytest.skip("real data not found: set MINIGRAD_DATA to the folder holding mnist/ and catvnoncat/")
     return root
+
+
+def gallery_script(*parts, out_dir):
+    """A docs/gallery picture script (path parts below docs/gallery) imported as a module whose
+    pictures go to out_dir; needs graphviz (skips, or fails in strict mode, without it)."""
+    import importlib.util
+    from pathlib import Path
+    require("graphviz")
+    script = Path(__file__).parents[1].joinpath("docs", "gallery", *parts)
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.HERE = out_dir
+    return module, sorted(p.name for p in script.parent.glob("*.svg"))

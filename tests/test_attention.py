@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nn
-from conftest import require
+from conftest import gallery_script, require
 from minigrad.functions import sliding_window_add
 from nn import functional as F
 
@@ -268,17 +268,10 @@ def test_errors_name_the_op_and_shapes(thunk, words):
 
 
 def test_the_attention_pictures_script_draws_every_picture(tmp_path):
-    require("graphviz")
-    import importlib.util
-    from pathlib import Path
-    script = Path(__file__).parents[1] / "docs" / "gallery" / "attention" / "make_attention.py"
-    spec = importlib.util.spec_from_file_location("make_attention", script)
-    pictures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pictures)
-    pictures.HERE = tmp_path
+    pictures, committed = gallery_script("attention", "make_attention.py", out_dir=tmp_path)
     for make in (pictures.attention_expanded, pictures.gpt_block, pictures.encoder_layer):
         make()
     made = sorted(p.name for p in tmp_path.iterdir())
-    assert made == sorted(p.name for p in script.parent.glob("*.svg"))     # the committed set
+    assert made == committed
     assert "scaled_dot_product_attention" in (tmp_path / "gpt_block.svg").read_text()
     assert "self_attn" in (tmp_path / "encoder_layer.svg").read_text()

@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 import nn
-from conftest import require
+from conftest import gallery_script, require
 
 I, H, T, N = 3, 4, 5, 2
 
@@ -203,18 +203,10 @@ def test_embedding_refuses_bad_indices():
 
 
 def test_the_sequence_pictures_script_draws_every_picture(tmp_path):
-    require("graphviz")
-    import importlib.util
-    from pathlib import Path
-    script = Path(__file__).parents[1] / "docs" / "gallery" / "sequence" / "make_sequence.py"
-    spec = importlib.util.spec_from_file_location("make_sequence", script)
-    pictures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pictures)
-    pictures.HERE = tmp_path
+    pictures, committed = gallery_script("sequence", "make_sequence.py", out_dir=tmp_path)
     pictures.lstm_step()
     pictures.lstm_unrolled()
-    assert sorted(p.name for p in tmp_path.iterdir()) == \
-        sorted(p.name for p in script.parent.glob("*.svg"))          # the committed set
+    assert sorted(p.name for p in tmp_path.iterdir()) == committed
     step, unrolled = ((tmp_path / f"{n}.svg").read_text() for n in ("lstm_step", "lstm_unrolled"))
     assert step.count(">sigmoid<") == 3 and step.count(">Index<") == 4     # the gates, opened
     assert unrolled.count(">lstm_cell<") == 3 and unrolled.count(">Permute<") == 1

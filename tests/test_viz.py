@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import minigrad as mg
-from conftest import require
+from conftest import gallery_script, require
 from minigrad import viz
 from nn import functional as F
 
@@ -385,17 +385,11 @@ def test_nn_step_renders_to_svg(tmp_path):
 
 
 def test_gallery_script_draws_every_picture(tmp_path):
-    require("graphviz")
-    import importlib.util
-    script = Path(__file__).parents[1] / "docs" / "gallery" / "make_gallery.py"
-    spec = importlib.util.spec_from_file_location("make_gallery", script)
-    gallery = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gallery)
-    gallery.HERE = tmp_path
+    gallery, committed = gallery_script("make_gallery.py", out_dir=tmp_path)
     for make in (gallery.mlp_step, gallery.conv_step, gallery.residual_block, gallery.lenet5):
         make()
     made = sorted(p.name for p in tmp_path.iterdir())
-    assert made == sorted(p.name for p in script.parent.glob("*.svg"))     # the committed set
+    assert made == committed
     assert "grad norm" in (tmp_path / "mlp_step.svg").read_text()
     assert "TinyResNet/block1/bn1" in (tmp_path / "residual_block.svg").read_text()
 
