@@ -261,9 +261,15 @@ def smooth_l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean",
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta} (input {input.shape})")
     d = input - target
-    if beta == 0:
-        return _reduce(d.abs(), reduction)
-    return _reduce(mg.where(d.abs() < beta, 0.5 * d * d / beta, d.abs() - 0.5 * beta), reduction)
+    return _reduce(_huber(d, beta) / beta if beta else d.abs(), reduction)
+
+
+def _huber(d, delta):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), written with m = min(|d|, delta)
+    as 0.5 m^2 + delta (|d| - m) rather than with a mask of the data, so that it exports."""
+    a = d.abs()
+    m = a.minimum(delta)
+    return 0.5 * m * m + delta * (a - m)
 
 
 @mg.scope("huber_loss")
@@ -273,9 +279,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     _check_loss(input, target, reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta} (input {input.shape})")
-    d = input - target
-    loss = mg.where(d.abs() < delta, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
-    return _weighted(loss, weight, reduction, "huber_loss", False)
+    return _weighted(_huber(input - target, delta), weight, reduction, "huber_loss", False)
 
 
 @mg.scope("kl_div")

@@ -109,14 +109,21 @@ def _step(mode, gi, state, w_hh_t, b_hh):
 
 
 def _run_direction(mode, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
-    """x (T, N, I), state of (N, H) tensors -> outputs (T, N, H) and the final state."""
+    """x (T, N, I), state of (N, H) tensors -> outputs (T, N, H) and the final state.
+
+    The loop is one composite ("lstm", "gru_reverse" ...: ONNX export writes it as one LSTM / GRU
+    / RNN operator); its one output stacks the outputs and, for an LSTM, the final cell state."""
     T, N, _ = x.shape
-    gi = F.linear(x.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)    # every step at once
-    outputs, w_hh_t = [None] * T, w_hh.T                                 # one transpose
-    for t in (reversed(range(T)) if reverse else range(T)):
-        state = _step(mode, gi[t], state, w_hh_t, b_hh)
-        outputs[t] = state[0]
-    return mg.stack(outputs, 0), state
+    with mg.scope(mode.lower() + "_reverse" * reverse):
+        gi = F.linear(x.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)    # every step at once
+        outputs, w_hh_t = [None] * T, w_hh.T                                 # one transpose
+        for t in (reversed(range(T)) if reverse else range(T)):
+            state = _step(mode, gi[t], state, w_hh_t, b_hh)
+            outputs[t] = state[0]
+        stacked = mg.stack(outputs + list(state[1:]), 0)
+    if mode != "LSTM":         # counted from the end, so that an export's T may vary
+        return stacked, (stacked[0 if reverse else -1],)
+    return stacked[:-1], (stacked[0 if reverse else -2], stacked[-1])
 
 
 class _RNNBase(Module):

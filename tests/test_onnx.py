@@ -138,6 +138,26 @@ MODELS = {   # name -> (model factory, one sample's shape or a list of them[, op
         {"indices": 10}),
     "TransformerDecoderLayer": (lambda: nn.TransformerDecoderLayer(8, 2, 16, batch_first=True),
                                 [(3, 8), (4, 8)]),
+    "LSTM_time_first": (lambda: nn.LSTM(4, 5, bidirectional=True), (2, 4)),  # axis 0 is T
+    "GRU_time_first": (lambda: nn.GRU(4, 5, num_layers=2), (2, 4)),
+    "RNN_tanh_no_bias": (lambda: nn.RNN(4, 5, bias=False, batch_first=True), (3, 4)),
+    # the losses: the target is the second input ("classes": integer classes below that)
+    "MSELoss": (lambda: nn.MSELoss(), [(3, 4), (3, 4)]),
+    "L1Loss": (lambda: nn.L1Loss(reduction="sum"), [(5,), (5,)]),
+    "HuberLoss": (lambda: nn.HuberLoss(delta=0.5), [(6,), (6,)]),
+    "SmoothL1Loss": (lambda: nn.SmoothL1Loss(reduction="none", beta=0.5), [(6,), (6,)]),
+    "BCELoss": (lambda: nn.BCELoss(weight=mg.rand(5) + 0.5), [(5,), (5,)],
+                {"probabilities": True}),
+    "BCELoss_sum": (lambda: nn.BCELoss(reduction="sum"), [(5,), (5,)], {"probabilities": True}),
+    "BCEWithLogitsLoss": (lambda: nn.BCEWithLogitsLoss(pos_weight=mg.rand(5) + 0.5),
+                          [(5,), (5,)], {"probabilities": True}),
+    "KLDivLoss": (lambda: nn.KLDivLoss(reduction="batchmean"), [(5,), (5,)],
+                  {"probabilities": True}),
+    "KLDivLoss_mean": (lambda: nn.KLDivLoss(), [(5,), (5,)], {"probabilities": True}),
+    "CrossEntropyLoss": (lambda: nn.CrossEntropyLoss(), [(5,), ()], {"classes": 5}),
+    "CrossEntropyLoss_2d": (lambda: nn.CrossEntropyLoss(reduction="none"), [(3, 4, 2), (4, 2)],
+                            {"classes": 3}),
+    "NLLLoss": (lambda: nn.NLLLoss(reduction="sum"), [(5,), ()], {"classes": 5}),
 }
 
 class CausalDecoder(nn.Module):
@@ -158,8 +178,9 @@ NOT_EXPORTED = {   # layers (and settings) that do not export -> example inputs,
                                "softplus's threshold changes its values on the example inputs"),
     "Embedding_padding_idx": (lambda: nn.Embedding(10, 4, padding_idx=0), [(3, 2)],
                               r"Where \(in Embedding/embedding\) uses a constant"),
-    "LSTM_time_first": (lambda: nn.LSTM(4, 5), [(3, 2, 4)],    # axis 0 is the batch to export
-                        "the recorded graph changes with the batch size"),
+    "CrossEntropyLoss_label_smoothing": (lambda: nn.CrossEntropyLoss(label_smoothing=0.1),
+                                         [(5,), ()], r"Mul \(in CrossEntropyLoss/cross_entropy\) "
+                                         "uses a constant of shape"),
 }
 
 
@@ -171,16 +192,24 @@ def test_layers_not_exported_name_the_primitive(name):
     xs = [mg.randn(*s) * 3 for s in shapes]
     if name == "Embedding_padding_idx":
         xs = [mg.tensor(np.arange(6).reshape(3, 2))]
+    if name.startswith("CrossEntropyLoss"):
+        xs = [mg.randn(4, 5), mg.tensor([0, 4, 2, 2])]
     with pytest.raises(ValueError, match=message):
         mg.onnx.export(factory(), xs)
 
 
 def _inputs(samples, options, rng, batch):
-    """Random inputs of `batch` samples of each shape: integers below options["indices"], or
-    floats."""
+    """Random inputs of `batch` samples of each shape: integers below options["indices"], floats
+    (in (0, 1) with options["probabilities"]), or floats then integer classes below
+    options["classes"]."""
     if "indices" in options:
         return [rng.integers(0, options["indices"], (batch, *s)) for s in samples]
-    return [rng.standard_normal((batch, *s)).astype(np.float32) for s in samples]
+    xs = [rng.standard_normal((batch, *s)).astype(np.float32) for s in samples]
+    if options.get("probabilities"):
+        xs = [1 / (1 + np.exp(-x)) for x in xs]
+    if "classes" in options:
+        xs[-1] = rng.integers(0, options["classes"], (batch, *samples[-1]))
+    return xs
 
 
 def _flat(out):
@@ -193,7 +222,8 @@ def _trained_statistics(model, samples, options):
     rng = np.random.default_rng(2)
     with mg.no_grad():
         for _ in range(3):
-            model(*(mg.tensor(x * 2 + 1 if x.dtype.kind == "f" else x)
+            model(*(mg.tensor(x * 2 + 1 if x.dtype.kind == "f" and "probabilities" not in options
+                              else x)
                     for x in _inputs(samples, options, rng, 8)))
     model.eval()
 
@@ -305,6 +335,61 @@ def test_model_without_onnx_equivalent_names_the_primitive():
         mg.onnx.export(F.relu, x, opset_version=11)
 
 
+def test_indexing_that_follows_the_batch_is_refused():
+    require("onnx")
+    x = mg.randn(4, 3)
+    with pytest.raises(ValueError, match=r"Index at \(3,\) follows the batch size \(it is \(4,\)"):
+        mg.onnx.export(lambda t: t[t.shape[0] - 1], x)
+    with pytest.raises(ValueError, match="the recorded graph changes with the batch size"):
+        mg.onnx.export(lambda t: mg.stack([t[i] * i for i in range(t.shape[0])]), x)
+
+
+@pytest.mark.parametrize("factory, kind, n", [
+    (lambda: nn.LSTM(4, 5, num_layers=2, bidirectional=True), "LSTM", 4),
+    (lambda: nn.GRU(4, 5, bias=False), "GRU", 1),
+    (lambda: nn.RNN(4, 5, nonlinearity="relu", bidirectional=True), "RNN", 2),
+    (lambda: keras.layers.LSTM(5, go_backwards=True), "LSTM", 0)])   # Keras's gate order:
+def test_recurrent_layers_become_one_onnx_operator_per_layer_and_direction(factory, kind, n):
+    ort = require("onnxruntime")                                     # unrolled, as are cells
+    mg.manual_seed(0)
+    model = factory()
+    x = mg.randn(3, 6, 4)
+    proto = mg.onnx.export(model, x, dynamic_batch=False)
+    kinds = [node.op_type for node in proto.graph.node]
+    assert kinds.count(kind) == n and ("MatMul" in kinds) == (n == 0)
+    expected = [t.numpy() for t in _flat(model(x))]
+    got = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x.numpy()})
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_recurrent_layer_given_its_initial_state_exports_unrolled():
+    ort = require("onnxruntime")
+    mg.manual_seed(0)
+    lstm = nn.LSTM(4, 5, batch_first=True)
+    x, h0, c0 = mg.randn(2, 3, 4), mg.randn(1, 2, 5), mg.randn(1, 2, 5)
+    proto = mg.onnx.export(lambda a, h, c: lstm(a, (h, c))[1], (x, h0, c0), dynamic_batch=False)
+    assert "LSTM" not in [node.op_type for node in proto.graph.node]
+    feed = dict(input0=x.numpy(), input1=h0.numpy(), input2=c0.numpy())
+    for g, e in zip(ort.InferenceSession(proto.SerializeToString()).run(None, feed),
+                    lstm(x, (h0, c0))[1], strict=True):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, kind", [("CrossEntropyLoss", "SoftmaxCrossEntropyLoss"),
+                                        ("CrossEntropyLoss_2d", "SoftmaxCrossEntropyLoss"),
+                                        ("NLLLoss", "NegativeLogLikelihoodLoss"),
+                                        ("MSELoss", "Mul"), ("KLDivLoss", "ReduceSum")])
+def test_losses_export_as_onnx_losses_or_their_ops_with_the_count_from_the_batch(name, kind):
+    require("onnx")
+    factory, samples, options = MODELS[name][0], MODELS[name][1], dict(*MODELS[name][2:])
+    xs = _inputs(samples, options, np.random.default_rng(0), 4)
+    proto = mg.onnx.export(factory(), xs)
+    kinds = [node.op_type for node in proto.graph.node]
+    assert kinds.count(kind) == 1 if "Loss" in kind else kind in kinds
+    assert ("Shape" in kinds) == (name in ("MSELoss", "KLDivLoss"))     # the mean's count
+
+
 def test_missing_onnx_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)          # import onnx now fails
     with pytest.raises(ImportError, match=r'pip install "minigrad\[onnx\]"'):
@@ -323,9 +408,8 @@ def test_tensor_relu_method_exports_as_one_relu_node():
 
 
 NOT_CHECKED = {   # public modules with no export case of their own: the containers (every
-    # example model is a Sequential or a Module) and the losses, whose targets are data to ONNX
-    "Module", "ModuleList", "Sequential", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss"}
+    # example model is a Sequential or a Module)
+    "Module", "ModuleList", "Sequential"}
 
 
 def test_every_public_module_has_an_export_case_or_is_listed():

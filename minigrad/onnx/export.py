@@ -35,7 +35,7 @@ from ..autograd import enable_grad
 from ..backend import xp
 from ..tensor import Tensor
 from ..viz import _walk
-from .rules import _RULES
+from .rules import _PAIRS, _RULES
 
 MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
 
@@ -65,7 +65,8 @@ def export(model_or_fn, example_inputs, path=None, opset_version: int = 17,
         raise ValueError("onnx.export: example_inputs must be one or more arrays with a batch "
                          f"axis, got shapes {[x.shape for x in xs]}")
     more = [xp.resize(x[::-1], (x.shape[0] + dynamic_batch,) + x.shape[1:]) for x in xs]
-    more = [x * 1.5 if x.dtype.kind == "f" else x for x in more]     # other values, same signs
+    more = [x * (1.5 if abs(x).max(initial=0) > 1 else 0.75) if x.dtype.kind == "f" else x
+            for x in more]      # other values, same signs; inside [-1, 1] (probabilities) stays
     with _export_mode(model_or_fn):
         first, second = _Trace(model_or_fn, xs), _Trace(model_or_fn, more)
     graph = _Graph(onnx, first, second, opset_version, _names(len(xs), "input"))
@@ -116,10 +117,14 @@ class _Trace:
                                 "inputs by recorded ops (argmax, comparisons and no_grad are "
                                 "not recorded)")
         self.ops, self.made = _walk(self.outs)
-        keys, groups = [_composite(op) for op in self.ops], {}
-        for op, key in zip(self.ops, keys):
-            groups.setdefault(key, []).append(op)
-        rules = {key: self._rule(key[-1][1], members) for key, members in groups.items() if key}
+        refused, rules = None, {}       # a call its rule refuses is lowered, its inner calls not
+        while refused != {key for key, rule in rules.items() if rule is None}:
+            refused = {key for key, rule in rules.items() if rule is None}
+            keys, groups = [_composite(op, refused) for op in self.ops], {}
+            for op, key in zip(self.ops, keys):
+                groups.setdefault(key, []).append(op)
+            rules.update({key: self._rule(key[-1][1], members) for key, members in groups.items()
+                          if key and key not in rules})
         self.units = []
         for op, key in zip(self.ops, keys):
             if rules.get(key) is None:
@@ -139,9 +144,10 @@ class _Trace:
         made = [self.made[id(op)] for op in members]
         users = {id(x) for op in self.ops if id(op) not in inside for x in op.inputs}
         leaving = [t for t in made if id(t) in users or any(t is o for o in self.outs)]
-        if len(values) != 1 or len(leaving) != 1 or leaving[0] is not made[-1]:
+        if len(values) != 1 + (name in _PAIRS) or len(leaving) != 1 or leaving[0] is not made[-1]:
             return None
-        steps = _RULES[name](members, values[0], leaves, made[-1], self.made)
+        steps = _RULES[name](members, values if name in _PAIRS else values[0], leaves, made[-1],
+                             self)
         if isinstance(steps, tuple):    # one node, on the composite's input
             steps = [(steps[0], [values[0], *steps[1]], steps[2])]
         return steps
@@ -168,11 +174,12 @@ def _is_max(op):
         m, xp.maximum(x.max(axis=axes, keepdims=True), -xp.finfo(x.dtype).max))
 
 
-def _composite(op):
-    """The scope of the outermost composite call around `op` that has an ONNX operator."""
+def _composite(op, refused):
+    """The scope of the outermost composite call around `op` that has an ONNX operator and whose
+    rule has not refused it."""
     scope = getattr(op, "scope", ())
     return next((scope[:i + 1] for i, (kind, name, _) in enumerate(scope)
-                 if kind == "op" and name in _RULES), None)
+                 if kind == "op" and name in _RULES and scope[:i + 1] not in refused), None)
 
 
 def _compact(array):
@@ -206,10 +213,10 @@ class _Graph:
                              "input values (data-dependent control flow); it has no ONNX export")
         for a, b in zip(first.units, second.units):
             if a[0] == "node":
-                made = []
+                made = []      # every output of every step (an LSTM's Y, Y_h, Y_c)
                 for kind, inputs, attrs in a[1]:
                     inputs = [made[t] if isinstance(t, int) else self.name(t) for t in inputs]
-                    made.append(self.node(kind, inputs, **attrs))
+                    made += self.node(kind, inputs, **{"outputs": 1, **attrs})
                 self.names[id(first.made[id(a[2][-1])])] = made[-1]
             else:
                 self._lower(a[1], b[1])
@@ -231,12 +238,13 @@ class _Graph:
             self.names[id(t)] = self.const(t.data, t.name or "const")
         return self.names[id(t)]
 
-    def node(self, kind, inputs, **attrs):
+    def node(self, kind, inputs, outputs=None, **attrs):
+        """Add a node; its output's name, or a list of `outputs` names."""
         if kind == "Col2Im" and self.opset < 18:
             raise ValueError("onnx.export: fold exports as Col2Im, which needs opset_version >= 18")
-        out = self.fresh(f"{kind.lower()}_out")
-        self.nodes.append(self.helper.make_node(kind, inputs, [out], **attrs))
-        return out
+        names = [self.fresh(f"{kind.lower()}_out") for _ in range(outputs or 1)]
+        self.nodes.append(self.helper.make_node(kind, inputs, names, **attrs))
+        return names if outputs else names[0]
 
     def shape(self, op, op2):
         """The output shape of `op` as a constant for Reshape: a dimension that follows the batch
@@ -257,18 +265,35 @@ class _Graph:
         if s1 == s2:
             return self.const(xp.asarray(s1, dtype=xp.int64), "shape")
         (b1, b2), parts = self.batches, []
-        if "batch" not in self.names:
-            size = self.node("Shape", [self.names[id(self.first.inputs[0])]])
-            self.names["batch"] = self.node("Gather", [size, self.const(xp.zeros(1, xp.int64))])
         for n, m in zip(s1, s2):
             if n != m and (n % b1 or n // b1 * b2 != m):
                 raise ValueError(f"onnx.export: {kind} to {s1} depends on the batch "
                                  "size in a way export cannot follow; use dynamic_batch=False")
-            dim = self.const(xp.asarray([n], xp.int64), "dim") if n == m else self.names["batch"]
+            dim = self.const(xp.asarray([n], xp.int64), "dim") if n == m else self.batch()
             if n != m and n != b1:
                 dim = self.node("Mul", [dim, self.const(xp.asarray([n // b1], xp.int64), "dim")])
             parts.append(dim)
         return self.node("Concat", parts, axis=0)
+
+    def batch(self):
+        """The batch size as a tensor of one int64, read from the first input's shape."""
+        if "batch" not in self.names:
+            size = self.node("Shape", [self.names[id(self.first.inputs[0])]])
+            self.names["batch"] = self.node("Gather", [size, self.const(xp.zeros(1, xp.int64))])
+        return self.names["batch"]
+
+    def count(self, a, b):
+        """0-d constant `a` (`b` in the second recording) as n * batch ** k, computed from the
+        batch size where both recordings fit that (the number of elements a mean divides by);
+        else None."""
+        (b1, b2), c1, c2 = self.batches, a.item(), b.item()
+        k = next((k for k in (1, 2) if c1 % b1 ** k == 0 and c1 / b1 ** k * b2 ** k == c2), None)
+        if k is None or c1 == c2:
+            return None
+        n = self.node("Cast", [self.batch()], to=self.helper.np_dtype_to_tensor_dtype(a.dtype))
+        n = self.node("Reshape", [n, self.const(xp.zeros(0, xp.int64), "shape")])    # a scalar
+        n = self.node("Mul", [n, n]) if k == 2 else n
+        return self.node("Mul", [n, self.const(xp.asarray(c1 / b1 ** k, a.dtype))])
 
     def _check_constants(self, op, op2):
         """Refuse a constant operand that differs between the two recordings."""
@@ -281,9 +306,14 @@ class _Graph:
                     continue
                 pairs.append((_compact(a.data), _compact(b.data)))
                 if id(a) not in self.names and type(op).__name__ in _BROADCASTING:
-                    self.names[id(a)] = self.const(pairs[-1][0])    # ONNX broadcasts it back
+                    # ONNX broadcasts it back
+                    self.names[id(a)] = self.const(pairs[-1][0], a.name or "const")
         if type(op) is ops.Where and not _filled(op.cond, op2.cond):
             pairs.append((_compact(op.cond), _compact(op2.cond)))
+        if type(op) is ops.Index and any(not isinstance(a, xp.ndarray) and a != b
+                                         for a, b in zip(op.key, op2.key)):
+            raise ValueError(f"onnx.export: Index at {op.key} follows the batch size (it is "
+                             f"{op2.key} in a larger batch); index from the end instead")
         if type(op) is ops.Index:       # index arrays (argmax, masks) computed from the data
             pairs += [(a, b) for a, b in zip(op.key, op2.key)
                       if isinstance(a, xp.ndarray) and id(a) not in self.names]
@@ -302,8 +332,11 @@ class _Graph:
 
     def _computed(self, op, op2, a, b):
         """Name constant operand `a` (`b` in the second recording) by the nodes that compute it,
-        where they are known: a filled constant, or the detached maximum softmax subtracts."""
+        where they are known: a filled constant, a count that follows the batch, or the detached
+        maximum softmax subtracts."""
         name = self.fill(a.data, b.data) if _filled(a.data, b.data) else None
+        if name is None and a.ndim == 0 and a.dtype.kind == "f":
+            name = self.count(a.data, b.data)
         if name is None and type(op) is ops.Sub and a is op.inputs[1] and _is_max(op) and \
                 _is_max(op2):
             axes = [i for i, n in enumerate(a.shape) if n == 1]
@@ -398,8 +431,12 @@ class _Graph:
             k = slice(k, k + 1 if k != -1 else None) if isinstance(k, (int, xp.integer)) else k
             start, stop, step = k.indices(shape_in[axis])
             if (start, stop, step) != (0, shape_in[axis], 1):
-                rows.append((start, -shape_in[axis] - 1 if step < 0 and stop < 0 else stop,
-                             axis, step))
+                # ends counted from the end stay so, since the axis may be the batch
+                if k.start is not None and k.start < 0 or k.start is None and step < 0:
+                    start = -1 if k.start is None else k.start
+                if k.stop is None or k.stop < 0:
+                    stop = 2 ** 62 * step if k.stop is None else k.stop
+                rows.append((start, stop, axis, step))
         if rows:
             x = self.node("Slice", [x, *(self.const(xp.asarray(v, dtype=xp.int64), "slice")
                                          for v in zip(*rows))])

@@ -23,13 +23,13 @@ def lstm_step():
 
 
 def lstm_unrolled():
-    """nn.LSTM over three time steps, each step one lstm_cell box: the unrolled loop that
-    backpropagation through time walks."""
+    """nn.LSTM over three time steps with its lstm box opened, each step one lstm_cell box: the
+    unrolled loop that backpropagation through time walks."""
     mg.manual_seed(0)
     lstm = nn.LSTM(3, 4)
     x = mg.randn(3, 2, 3, requires_grad=True)
     out, (h_n, c_n) = lstm(x)
-    viz.draw(out.sum(), path=HERE / "lstm_unrolled.svg", inputs={"x": x})
+    viz.draw(out.sum(), path=HERE / "lstm_unrolled.svg", inputs={"x": x}, expand="lstm")
 
 
 if __name__ == "__main__":
