@@ -54,9 +54,8 @@ def summary(model, input_shape=None, print_fn=print) -> str:
     rows = [(f"{name} ({type(m).__name__})",
              str((None, *shapes[name][1:])) if name in shapes else "(not called)",
              f"{_count(m):,}") for name, m in _layers(model)]
-    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
-    frozen = sum(t.size for t in (*model.parameters(), *model.buffers())
-                 if not t.requires_grad and t.dtype.kind == "f")
+    total, trainable = _count(model), sum(p.size for p in model.parameters() if p.requires_grad)
+    frozen = total - trainable      # only floating-point tensors can require grad
     widths = [max(len(row[i]) for row in [head, *rows]) + 3 for i in range(3)]
     rule = sum(widths) + 1
 
@@ -65,7 +64,7 @@ def summary(model, input_shape=None, print_fn=print) -> str:
 
     title = getattr(model, "name", None) or type(model).__name__
     text = "\n".join([f'Model: "{title}"', "_" * rule, line(head), "=" * rule,
-                      *map(line, rows), "=" * rule, f"Total params: {trainable + frozen:,}",
+                      *map(line, rows), "=" * rule, f"Total params: {total:,}",
                       f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}",
                       "_" * rule])
     if print_fn is not None:

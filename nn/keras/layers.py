@@ -19,11 +19,17 @@ _INITIALIZERS = {"glorot_uniform": init.xavier_uniform_, "zeros": init.zeros_, "
                  "he_uniform": lambda t: init.kaiming_uniform_(t, nonlinearity="relu")}
 
 
+def _pick(table, key, what, caller="compile", also=""):
+    """table[key]; an unknown key is a ValueError naming the known ones (and `also`, what else
+    would do)."""
+    if key not in table:
+        raise ValueError(f"{caller}: unknown {what} {key!r}; expected one of "
+                         f"{', '.join(map(repr, table))}{also}")
+    return table[key]
+
+
 def _initializer(key, cls):
-    if key not in _INITIALIZERS:
-        raise ValueError(f"{cls}: unknown initializer {key!r}; expected one of "
-                         f"{', '.join(map(repr, _INITIALIZERS))}")
-    return _INITIALIZERS[key]
+    return _pick(_INITIALIZERS, key, "initializer", cls)
 
 
 def snake_case(name):
@@ -145,17 +151,15 @@ class _Weighted(Layer):
     """Dense and Conv2D: Keras's initializer names for the kernel and the bias."""
 
     def _initializers(self, kernel_initializer, bias_initializer):
-        for key in (kernel_initializer, bias_initializer):
-            _initializer(key, type(self).__name__)
-        self._init = kernel_initializer, bias_initializer
+        self._init = [_initializer(key, type(self).__name__)
+                      for key in (kernel_initializer, bias_initializer)]
 
     def _make_weights(self, weight_shape, dtype):
-        super()._make_weights(weight_shape, dtype)      # glorot_uniform and zeros
-        with mg.no_grad():
-            if self._init[0] != "glorot_uniform":
-                _INITIALIZERS[self._init[0]](self.weight)
-            if self.use_bias and self._init[1] != "zeros":
-                _INITIALIZERS[self._init[1]](self.bias)
+        super()._make_weights(weight_shape, dtype)      # glorot_uniform and zeros, then others
+        if self._init[0] is not init.xavier_uniform_:
+            self._init[0](self.weight)
+        if self.use_bias and self._init[1] is not init.zeros_:
+            self._init[1](self.bias)
 
 
 class Dense(_Weighted, keras_layers.Dense):

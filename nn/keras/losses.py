@@ -6,7 +6,7 @@ loss taken from the logits instead, for stability.
 """
 from .. import functional as F
 from ..metrics import LOSSES, METRICS, _like
-from .layers import Configurable, as_tensor
+from .layers import Configurable, _pick, as_tensor
 
 
 class Loss(Configurable):
@@ -57,10 +57,7 @@ def get(identifier):
     """What Model.compile hands to fit: a name from nn/metrics.py's LOSSES or a function
     (output, target); a function of Keras's (y_true, y_pred) is turned around."""
     if isinstance(identifier, str):
-        if identifier not in _NAMES:
-            raise ValueError(f"compile: unknown loss {identifier!r}; expected one of "
-                             f"{', '.join(map(repr, _NAMES))} or a function(y_true, y_pred)")
-        identifier = _NAMES[identifier]()
+        identifier = _pick(_NAMES, identifier, "loss", also=" or a function(y_true, y_pred)")()
     if isinstance(identifier, Loss):
         return identifier.key
     if not callable(identifier):

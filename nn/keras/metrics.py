@@ -1,7 +1,7 @@
 """keras.metrics: Keras's metric names and classes for compile(metrics=[...]). Every accuracy is
 minigrad's `accuracy` (class indices, one-hot rows, or a sigmoid output with a 0.5 threshold)."""
 from ..metrics import METRICS
-from .layers import Configurable, as_tensor, snake_case
+from .layers import Configurable, _pick, as_tensor, snake_case
 
 _ALIASES = {"accuracy": "accuracy", "acc": "accuracy", "categorical_accuracy": "accuracy",
             "sparse_categorical_accuracy": "accuracy", "binary_accuracy": "accuracy",
@@ -46,11 +46,9 @@ def get(identifier):
         fn, name = METRICS[identifier.kind], identifier.name
     elif callable(identifier):
         fn, name = (lambda out, y: identifier(y, out)), identifier.__name__
-    elif identifier in _ALIASES:
-        fn, name = METRICS[_ALIASES[identifier]], identifier
     else:
-        raise ValueError(f"compile: unknown metric {identifier!r}; expected one of "
-                         f"{', '.join(map(repr, _ALIASES))}, a keras.metrics object or a function")
+        alias = _pick(_ALIASES, identifier, "metric", also=", a keras.metrics object or a function")
+        fn, name = METRICS[alias], identifier
 
     def metric(out, y):
         return fn(out, y)

@@ -59,7 +59,7 @@ class Model(L.Layer, Module):
 
     def _graph(self, inputs, outputs):
         """Record the layer calls from `inputs` to `outputs` as nodes (layer name, source), where
-        source is -1 for the input or the index of an earlier node."""
+        source is the index of the node before (-1 for the input): a layer takes one input."""
         inputs, outputs = (t[0] if isinstance(t, (list, tuple)) and len(t) == 1 else t
                            for t in (inputs, outputs))
         if not (isinstance(inputs, L.KerasTensor) and isinstance(outputs, L.KerasTensor)):
@@ -92,10 +92,9 @@ class Model(L.Layer, Module):
     def forward(self, x, *args, **kwargs):
         if self._nodes is None:
             return self.call(x, *args, **kwargs)
-        values = []
-        for name, source in self._nodes:
-            values.append(self._modules[name](x if source < 0 else values[source]))
-        return values[-1] if values else x
+        for name, _ in self._nodes:         # a chain: each node takes the one before
+            x = self._modules[name](x)
+        return x
 
     def call(self, inputs):
         raise NotImplementedError(f"{type(self).__name__}: define call(self, inputs), or make the "
