@@ -21,6 +21,11 @@ from .module import Module, Parameter
 _ACTIVATIONS = {"relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh, "softmax": F.softmax}
 
 
+def _input_error(layer, expected, received):
+    """Keras's message for an input of the wrong shape, naming the layer."""
+    return ValueError(f"{layer}: expected an input of shape {expected}, received {tuple(received)}")
+
+
 class _KerasLayer(Module):
     """Shared by Dense and Conv2D: lazy build, glorot_uniform weights and a fused activation."""
 
@@ -82,14 +87,13 @@ class Dense(_KerasLayer):
     def build(self, input_shape, dtype=mg.float32):
         """Create weight (units, in) and bias (units,) for inputs shaped (..., in)."""
         if len(input_shape) < 1 or input_shape[-1] is None:
-            raise ValueError(f"Dense: expected an input of shape (..., features), received "
-                             f"{tuple(input_shape)}")
+            raise _input_error("Dense", "(..., features)", input_shape)
         self._make_weights((self.units, input_shape[-1]), dtype)
 
     def _transform(self, x):
         if x.ndim < 1 or x.shape[-1] != self.weight.shape[1]:
-            raise ValueError(f"Dense: expected an input of shape (..., {self.weight.shape[1]}) "
-                             f"(the size it was built for), received {x.shape}")
+            raise _input_error("Dense", f"(..., {self.weight.shape[1]}) (the size it was built "
+                               "for)", x.shape)
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -132,14 +136,13 @@ class Conv2D(_KerasLayer):
     def build(self, input_shape, dtype=mg.float32):
         """Create weight (filters, C, KH, KW) and bias (filters,) for inputs shaped (N, C, H, W)."""
         if len(input_shape) != 4 or input_shape[1] is None:
-            raise ValueError(f"Conv2D: expected an input of shape (N, C, H, W) (channels first), "
-                             f"received {tuple(input_shape)}")
+            raise _input_error("Conv2D", "(N, C, H, W) (channels first)", input_shape)
         self._make_weights((self.filters, input_shape[1], *self.kernel_size), dtype)
 
     def _transform(self, x):
-        if x.ndim != 4 or x.shape[1] != self.weight.shape[1]:
-            raise ValueError(f"Conv2D: expected an input of shape (N, {self.weight.shape[1]}, H, "
-                             f"W) (channels first, as built), received {x.shape}")
+        C = self.weight.shape[1]
+        if x.ndim != 4 or x.shape[1] != C:
+            raise _input_error("Conv2D", f"(N, {C}, H, W) (channels first, as built)", x.shape)
         if self.padding == "same":
             x = x.pad(((0, 0), (0, 0), *(_same_padding(n, k, s) for n, k, s in
                                          zip(x.shape[2:], self.kernel_size, self.strides))))

@@ -13,6 +13,7 @@ import minigrad as mg
 from .. import functional as F
 from .. import init
 from .. import keras_layers, layers
+from ..keras_layers import _input_error
 from ..module import Module, Parameter
 
 _INITIALIZERS = {"glorot_uniform": init.xavier_uniform_, "zeros": init.zeros_, "ones": init.ones_,
@@ -188,8 +189,7 @@ class Conv2D(_Weighted, keras_layers.Conv2D):
 
     def build(self, input_shape, dtype=mg.float32):
         if self._last and len(input_shape) != 4:
-            raise ValueError(f"Conv2D: expected an input of shape (N, H, W, C) (channels_last), "
-                             f"received {tuple(input_shape)}")
+            raise _input_error("Conv2D", "(N, H, W, C) (channels_last)", input_shape)
         super().build((input_shape[0], input_shape[-1], *input_shape[1:-1]) if self._last else
                       input_shape, dtype)
 
@@ -197,8 +197,7 @@ class Conv2D(_Weighted, keras_layers.Conv2D):
         if not self._last:
             return super()._transform(x)
         if x.ndim != 4 or x.shape[-1] != self.weight.shape[1]:
-            raise ValueError(f"Conv2D: expected an input of shape (N, H, W, "
-                             f"{self.weight.shape[1]}) (as built), received {x.shape}")
+            raise _input_error("Conv2D", f"(N, H, W, {self.weight.shape[1]}) (as built)", x.shape)
         return _last(super()._transform(_first(x)))
 
 
@@ -219,8 +218,7 @@ class _Pooling2D(Layer, Module):
         if not self._last:
             return self._pool(x, self.pool_size, self.strides)
         if x.ndim != 4:
-            raise ValueError(f"{type(self).__name__}: expected an input of shape (N, H, W, C) "
-                             f"(channels_last), received {x.shape}")
+            raise _input_error(type(self).__name__, "(N, H, W, C) (channels_last)", x.shape)
         return _last(self._pool(_first(x), self.pool_size, self.strides))
 
 

@@ -13,6 +13,7 @@ import minigrad as mg
 
 from .. import functional as F
 from .. import init
+from ..keras_layers import _input_error
 from ..layers import _int
 from ..module import Module, Parameter
 from ..recurrent import _run_direction, embedding
@@ -99,8 +100,7 @@ class _Recurrent(Layer, Module):
         cls = type(self).__name__
         if x.ndim != 3 or (self.built and x.shape[-1] != self.kernel.shape[0]):
             features = self.kernel.shape[0] if self.built else "features"
-            raise ValueError(f"{cls}: expected an input of shape (batch, timesteps, {features}), "
-                             f"received {x.shape}")
+            raise _input_error(cls, f"(batch, timesteps, {features})", x.shape)
         if not self.built:
             self.build(x.shape[-1], x.dtype)
         N, H = x.shape[0], self.units
