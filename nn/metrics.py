@@ -48,12 +48,18 @@ FUSED = {("softmax", "cross_entropy"): _SOFTMAX, ("softmax", "categorical_crosse
 _KERAS_NAMES = {"mean_squared_error": "mse", "acc": "accuracy"}
 
 
+def _pick(table, key, what, caller="compile", also="", hint=""):
+    """table[key]; an unknown key is a ValueError naming the known ones (and `also`, what else
+    would do)."""
+    if key not in table:
+        raise ValueError(f"{caller}: unknown {what} {key!r}{hint}; expected one of "
+                         f"{', '.join(map(repr, table))}{also}")
+    return table[key]
+
+
 def lookup(value, table, what):
     """table[value] for a name; a callable passes through; anything else is a ValueError."""
     if callable(value) and not isinstance(value, str):
         return value
-    if value not in table:
-        hint = f"; minigrad calls it {_KERAS_NAMES[value]!r}" if value in _KERAS_NAMES else ""
-        raise ValueError(f"compile: unknown {what} {value!r}{hint}; expected one of "
-                         f"{', '.join(map(repr, table))} or a callable")
-    return table[value]
+    hint = f"; minigrad calls it {_KERAS_NAMES[value]!r}" if value in _KERAS_NAMES else ""
+    return _pick(table, value, what, also=" or a callable", hint=hint)

@@ -14,19 +14,11 @@ from .. import functional as F
 from .. import init
 from .. import keras_layers, layers
 from ..keras_layers import _input_error
+from ..metrics import _pick
 from ..module import Module, Parameter
 
 _INITIALIZERS = {"glorot_uniform": init.xavier_uniform_, "zeros": init.zeros_, "ones": init.ones_,
                  "he_uniform": lambda t: init.kaiming_uniform_(t, nonlinearity="relu")}
-
-
-def _pick(table, key, what, caller="compile", also=""):
-    """table[key]; an unknown key is a ValueError naming the known ones (and `also`, what else
-    would do)."""
-    if key not in table:
-        raise ValueError(f"{caller}: unknown {what} {key!r}; expected one of "
-                         f"{', '.join(map(repr, table))}{also}")
-    return table[key]
 
 
 def _initializer(key, cls):

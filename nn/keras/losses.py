@@ -5,8 +5,8 @@ the prediction is a probability; a model ending in a softmax (sigmoid) trained w
 loss taken from the logits instead, for stability.
 """
 from .. import functional as F
-from ..metrics import LOSSES, METRICS, _like
-from .layers import Configurable, _pick, as_tensor
+from ..metrics import LOSSES, METRICS, _like, _pick
+from .layers import Configurable, as_tensor
 
 
 class Loss(Configurable):

@@ -1,7 +1,7 @@
 """keras.metrics: Keras's metric names and classes for compile(metrics=[...]). Every accuracy is
 minigrad's `accuracy` (class indices, one-hot rows, or a sigmoid output with a 0.5 threshold)."""
-from ..metrics import METRICS
-from .layers import Configurable, _pick, as_tensor, snake_case
+from ..metrics import METRICS, _pick
+from .layers import Configurable, as_tensor, snake_case
 
 _ALIASES = {"accuracy": "accuracy", "acc": "accuracy", "categorical_accuracy": "accuracy",
             "sparse_categorical_accuracy": "accuracy", "binary_accuracy": "accuracy",
