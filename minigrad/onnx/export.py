@@ -14,8 +14,8 @@ loop over time (`lstm`, `gru_reverse` ...) -> LSTM / GRU / RNN, and `cross_entro
 given its initial state) is lowered, the composites inside it still as theirs. Every other op is
 lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum -> ReduceSum, Windows -> a
 Gather per axis, an integer input used as an index -> Gather ...), so a recurrent cell exports
-as its ops and a layer given its initial state as its unrolled steps. Parameters and buffers become initializers named by their module paths
-(`conv1.weight`, `bn.running_mean`).
+as its ops and a layer given its initial state as its unrolled steps. Parameters and buffers
+become initializers named by their module paths (`conv1.weight`, `bn.running_mean`).
 
 The batch dimension is dynamic by default: the forward pass is recorded a second time with one
 more sample and other values, and the dimensions that differ between the two recordings become
