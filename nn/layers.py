@@ -40,13 +40,19 @@ def _settings(m, names):
 
 
 class _Op(Module):
-    """A layer that is one functional op: forward(x) is `_fn(x, *attributes named in _args)`, and
-    repr shows the attributes named in `_shown` (default: those of `_args`)."""
+    """A layer that is one functional op: forward(*x) is `_fn(*x, *attributes named in _args)`,
+    and repr shows the attributes named in `_shown` (default: those of `_args`). The keyword
+    arguments of __init__ become attributes."""
 
     _fn, _args, _shown = None, (), None
 
-    def forward(self, x):
-        return self._fn(x, *(getattr(self, name) for name in self._args))
+    def __init__(self, **settings):
+        super().__init__()
+        for name, value in settings.items():
+            setattr(self, name, value)
+
+    def forward(self, *x):
+        return self._fn(*x, *(getattr(self, name) for name in self._args))
 
     def extra_repr(self):
         return _settings(self, self._args if self._shown is None else self._shown)
@@ -142,10 +148,9 @@ class Conv2d(_WeightBias):
 class _Pool2d(_Op):
     """Keeps the window arguments as given; the functional op checks them."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size, self.padding = kernel_size, padding
-        self.stride = kernel_size if stride is None else stride
+    def __init__(self, kernel_size, stride, padding, **settings):
+        super().__init__(kernel_size=kernel_size, stride=kernel_size if stride is None else stride,
+                         padding=padding, **settings)
 
 
 class MaxPool2d(_Pool2d):
@@ -154,8 +159,7 @@ class MaxPool2d(_Pool2d):
     _fn, _args = staticmethod(F.max_pool2d), ("kernel_size", "stride", "padding", "dilation")
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
-        super().__init__(kernel_size, stride, padding)
-        self.dilation = dilation
+        super().__init__(kernel_size, stride, padding, dilation=dilation)
 
 
 class AvgPool2d(_Pool2d):
@@ -163,8 +167,7 @@ class AvgPool2d(_Pool2d):
     zeros, which count in the mean unless count_include_pad=False."""
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
-        super().__init__(kernel_size, stride, padding)
-        self.count_include_pad = count_include_pad
+        super().__init__(kernel_size, stride, padding, count_include_pad=count_include_pad)
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
@@ -182,8 +185,7 @@ class AdaptiveAvgPool2d(_Op):
     _fn, _args = staticmethod(F.adaptive_avg_pool2d), ("output_size",)
 
     def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
+        super().__init__(output_size=output_size)
 
 
 class _BatchNorm(Module):
@@ -241,8 +243,7 @@ class Dropout(_Op):
     _fn, _args, _shown = staticmethod(F.dropout), ("p", "training"), ("p",)
 
     def __init__(self, p: float = 0.5):
-        super().__init__()
-        self.p = p
+        super().__init__(p=p)
 
 
 class Flatten(_Op):
@@ -251,8 +252,7 @@ class Flatten(_Op):
     _shown = ("start_dim", "end_dim")
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
-        super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        super().__init__(start_dim=start_dim, end_dim=end_dim)
 
     def forward(self, x):
         n = max(x.ndim, 1)
@@ -279,8 +279,7 @@ class LeakyReLU(_Op):
     _fn, _args = staticmethod(F.leaky_relu), ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
-        self.negative_slope = negative_slope
+        super().__init__(negative_slope=negative_slope)
 
 
 class Sigmoid(_Op):
@@ -297,7 +296,6 @@ class Softmax(_Op):
     _fn, _args = staticmethod(F.softmax), ("dim",)
 
     def __init__(self, dim: int):
-        super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int):
             raise ValueError(f"Softmax: dim must be an int, got {dim!r}")
-        self.dim = dim
+        super().__init__(dim=dim)

@@ -60,10 +60,9 @@ class GELU(_Op):
     _fn, _args = staticmethod(F.gelu), ("approximate",)
 
     def __init__(self, approximate: str = "none"):
-        super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
+        super().__init__(approximate=approximate)
 
 
 class SiLU(_Op):
@@ -78,8 +77,7 @@ class Softplus(_Op):
     _fn, _args = staticmethod(F.softplus), ("beta", "threshold")
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
+        super().__init__(beta=beta, threshold=threshold)
 
 
 class Unflatten(_Op):
@@ -88,8 +86,7 @@ class Unflatten(_Op):
     _shown = ("dim", "unflattened_size")
 
     def __init__(self, dim: int, unflattened_size):
-        super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        super().__init__(dim=dim, unflattened_size=tuple(unflattened_size))
 
     def forward(self, x):
         d, size = self.dim % max(x.ndim, 1), self.unflattened_size
@@ -132,9 +129,8 @@ class Upsample(_Op):
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
                  align_corners: bool | None = None):
-        super().__init__()
-        self.size, self.scale_factor = size, scale_factor
-        self.mode, self.align_corners = mode, align_corners
+        super().__init__(size=size, scale_factor=scale_factor, mode=mode,
+                         align_corners=align_corners)
 
     def extra_repr(self):
         what = f"size={self.size}" if self.size is not None else \
