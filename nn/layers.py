@@ -105,8 +105,7 @@ class Linear(_WeightBias):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return _settings(self, ("in_features", "out_features")) + f", bias={self.bias is not None}"
 
 
 class Conv2d(_WeightBias):
@@ -137,11 +136,10 @@ class Conv2d(_WeightBias):
                         self.groups)
 
     def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-            f"stride={self.stride}"
-        s += f", padding={self.padding!r}" if self.padding not in ((0, 0), "valid") else ""
-        s += f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
-        s += f", groups={self.groups}" if self.groups != 1 else ""
+        defaults = {"padding": ((0, 0), "valid"), "dilation": ((1, 1),), "groups": (1,)}
+        shown = [name for name, usual in defaults.items() if getattr(self, name) not in usual]
+        s = f"{self.in_channels}, {self.out_channels}, "
+        s += _settings(self, ("kernel_size", "stride", *shown))     # the rest only when changed
         return s + (", bias=False" if self.bias is None else "")
 
 
@@ -223,8 +221,8 @@ class _BatchNorm(Module):
                             0.0 if momentum is None else momentum, self.eps)
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+        return f"{self.num_features}, " + _settings(self, ("eps", "momentum", "affine",
+                                                           "track_running_stats"))
 
 
 class BatchNorm1d(_BatchNorm):

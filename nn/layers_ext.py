@@ -8,7 +8,7 @@ import math
 import minigrad as mg
 
 from . import functional as F
-from .layers import _check_input, _int, _Op, _pair, _WeightBias
+from .layers import _check_input, _int, _Op, _pair, _settings, _WeightBias
 from .module import Module, Parameter
 
 
@@ -28,8 +28,7 @@ class LayerNorm(_Op):
         self.bias = Parameter(mg.zeros(shape)) if elementwise_affine and bias else None
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, " \
-               f"elementwise_affine={self.elementwise_affine}"
+        return f"{self.normalized_shape}, " + _settings(self, ("eps", "elementwise_affine"))
 
 
 class GroupNorm(Module):
@@ -118,8 +117,8 @@ class ConvTranspose2d(_WeightBias):
                                   self.output_padding, self.groups, self.dilation)
 
     def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-               f"stride={self.stride}, padding={self.padding}"
+        return f"{self.in_channels}, {self.out_channels}, " + _settings(self, ("kernel_size",
+                                                                              "stride", "padding"))
 
 
 class Upsample(_Op):
@@ -133,6 +132,4 @@ class Upsample(_Op):
                          align_corners=align_corners)
 
     def extra_repr(self):
-        what = f"size={self.size}" if self.size is not None else \
-            f"scale_factor={self.scale_factor}"
-        return f"{what}, mode={self.mode!r}"
+        return _settings(self, ("size" if self.size is not None else "scale_factor", "mode"))
