@@ -40,9 +40,9 @@ def _settings(m, names):
 
 
 class _Op(Module):
-    """A layer that is one functional op: forward(*x) is `_fn(*x, *attributes named in _args)`,
-    and repr shows the attributes named in `_shown` (default: those of `_args`). The keyword
-    arguments of __init__ become attributes."""
+    """A layer that is one functional op: forward(*inputs) is `_fn(*inputs, *the attributes named
+    in _args)`, and repr shows the attributes named in `_shown` (default: those of `_args`). The
+    keyword arguments of __init__ become attributes."""
 
     _fn, _args, _shown = None, (), None
 
@@ -51,8 +51,8 @@ class _Op(Module):
         for name, value in settings.items():
             setattr(self, name, value)
 
-    def forward(self, *x):
-        return self._fn(*x, *(getattr(self, name) for name in self._args))
+    def forward(self, *inputs):
+        return self._fn(*inputs, *(getattr(self, name) for name in self._args))
 
     def extra_repr(self):
         return _settings(self, self._args if self._shown is None else self._shown)
