@@ -105,13 +105,12 @@ class Layer(Configurable):
         own = list(_weights(self))
         if len(weights) != len(own):
             raise ValueError(f"set_weights: {self.name} has {len(own)} weights, got {len(weights)}")
-        with mg.no_grad():
-            for i, ((axes, key, t), w) in enumerate(zip(own, weights)):
-                w, expected = mg.tensor(w, dtype=t.dtype), tuple(t.shape[a] for a in axes)
-                if w.shape != expected:
-                    raise ValueError(f"set_weights: weight {i} ({key}) takes an array of shape "
-                                     f"{expected}, got {w.shape}")
-                t.copy_(w.transpose([axes.index(a) for a in range(len(axes))]))
+        for i, ((axes, key, t), w) in enumerate(zip(own, weights)):     # t: a detached view
+            w, expected = mg.tensor(w, dtype=t.dtype), tuple(t.shape[a] for a in axes)
+            if w.shape != expected:
+                raise ValueError(f"set_weights: weight {i} ({key}) takes an array of shape "
+                                 f"{expected}, got {w.shape}")
+            t.copy_(w.transpose([axes.index(a) for a in range(len(axes))]))
 
 
 def _weights(model):
