@@ -91,9 +91,9 @@ class Dense(_KerasLayer):
         self._make_weights((self.units, input_shape[-1]), dtype)
 
     def _transform(self, x):
-        if x.ndim < 1 or x.shape[-1] != self.weight.shape[1]:
-            raise _input_error("Dense", f"(..., {self.weight.shape[1]}) (the size it was built "
-                               "for)", x.shape)
+        C = self.weight.shape[1]
+        if x.ndim < 1 or x.shape[-1] != C:
+            raise _input_error("Dense", f"(..., {C}) (the size it was built for)", x.shape)
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
