@@ -5,7 +5,7 @@ the prediction is a probability; a model ending in a softmax (sigmoid) trained w
 loss taken from the logits instead, for stability.
 """
 from .. import functional as F
-from ..metrics import LOSSES, METRICS, _like, _pick
+from ..metrics import LOSSES, METRICS, _like, _pick, lookup
 from .layers import Configurable, as_tensor
 
 
@@ -16,8 +16,7 @@ class Loss(Configurable):
         self.from_logits, self.name = from_logits, name
 
     def __call__(self, y_true, y_pred):
-        fn = LOSSES[self.key] if isinstance(self.key, str) else self.key
-        return fn(as_tensor(y_pred), as_tensor(y_true))
+        return lookup(self.key, LOSSES, "loss")(as_tensor(y_pred), as_tensor(y_true))
 
 
 class CategoricalCrossentropy(Loss):
