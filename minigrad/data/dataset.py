@@ -64,8 +64,7 @@ class TensorDataset(Dataset):
     def __getitem__(self, index):
         return tuple(a[index] for a in self.arrays)
 
-    def get_batch(self, indices) -> tuple:
-        return tuple(a[indices] for a in self.arrays)
+    get_batch = __getitem__     # indexing by an array of indices gathers a batch
 
 
 class Subset(Dataset):
