@@ -363,7 +363,7 @@ class _Picture:
         """(kind, label, tooltip) of a collapsed composite's or module's node."""
         prefix = unit[1]
         shapes = ", ".join(dict.fromkeys(_fmt_shape(s) for s in self.box_out.get(unit, ())))
-        tip = f"{prefix[-1][1]}: " + ", ".join(self.box_ops[unit])
+        tip = f"{prefix[-1][1]}: " + ", ".join(type(op).__name__ for op in self.members[prefix])
         if prefix[-1][0] != "module":
             return "composite", _html(prefix[-1][1], shapes), tip
         parts = list(self.box_parts[unit].values())
@@ -375,7 +375,7 @@ class _Picture:
     def _layout(self):
         """Node ids per cluster key, edges, and what each collapsed box holds."""
         self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, {}    # edges: key -> DOT
-        self.folded, self.box_ops, self.box_out, self.kinds = {}, {}, {}, set()
+        self.folded, self.box_out, self.kinds = {}, {}, set()
         self.box_parts = {}     # box -> {each composite call or primitive inside: its name}
 
         def tensor_node(t, role, key):
@@ -407,7 +407,6 @@ class _Picture:
                         self.folded.setdefault(where, {})[id(x)] = x
             unit, uid = self.unit[id(op)], unit_id(op)
             if unit[0] == "box":
-                self.box_ops.setdefault(unit, []).append(type(op).__name__)
                 inner = [e for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
                 part = (inner[0], inner[0][1]) if inner else (id(op), type(op).__name__)
                 self.box_parts.setdefault(unit, {})[part[0]] = part[1]
