@@ -360,23 +360,31 @@ class _Picture:
         return str(self.module_label.get(path, path))
 
     def _box_node(self, unit):
-        """(kind, label, tooltip) of a collapsed composite's or module's node."""
-        prefix = unit[1]
-        shapes = ", ".join(dict.fromkeys(_fmt_shape(s) for s in self.box_out.get(unit, ())))
-        tip = f"{prefix[-1][1]}: " + ", ".join(type(op).__name__ for op in self.members[prefix])
+        """(kind, label, tooltip) of a collapsed composite's or module's node: the shapes of the
+        results that leave it and, for a module, its parts and parameter count."""
+        prefix, ops = unit[1], self.members[unit[1]]
+        outs = [self.made[id(op)] for op in ops]
+        leaving = [t for t in outs if any(t is o for o in self.outputs) or any(
+            self.unit[id(u)] != unit for u in self.consumers.get(id(t), ()))]
+        shapes = ", ".join(dict.fromkeys(_fmt_shape(t.shape) for t in leaving))
+        tip = f"{prefix[-1][1]}: " + ", ".join(type(op).__name__ for op in ops)
         if prefix[-1][0] != "module":
             return "composite", _html(prefix[-1][1], shapes), tip
-        parts = list(self.box_parts[unit].values())
+        parts = {}      # each composite call or primitive inside: its name
+        for op in ops:
+            calls = [entry for entry in _scope(op)[len(prefix):] if entry[0] != "module"]
+            key, name = (calls[0], calls[0][1]) if calls else (op, type(op).__name__)
+            parts[key] = name
+        parts = list(parts.values())
         parts = " → ".join(parts if len(parts) <= 4 else parts[:3] + ["…"])
         count = sum(t.size for t in self.folded.get(unit, {}).values() if t.requires_grad)
         return "module", _html(self._module_text(prefix), parts, shapes,
                                f"{count:,} parameters" if count else ""), tip
 
     def _layout(self):
-        """Node ids per cluster key, edges, and what each collapsed box holds."""
+        """Node ids per cluster key, edges, and the leaves folded into each collapsed box."""
         self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, {}    # edges: key -> DOT
-        self.folded, self.box_out, self.kinds = {}, {}, set()
-        self.box_parts = {}     # box -> {each composite call or primitive inside: its name}
+        self.folded, self.kinds = {}, set()
 
         def tensor_node(t, role, key):
             node_id = self.shown[id(t)] = f"t{len(self.shown)}"
@@ -405,15 +413,7 @@ class _Picture:
                         tensor_node(x, role, where)
                     elif how == "fold":
                         self.folded.setdefault(where, {})[id(x)] = x
-            unit, uid = self.unit[id(op)], unit_id(op)
-            if unit[0] == "box":
-                inner = [e for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
-                part = (inner[0], inner[0][1]) if inner else (id(op), type(op).__name__)
-                self.box_parts.setdefault(unit, {})[part[0]] = part[1]
-                out = self.made[id(op)]
-                if any(out is o for o in self.outputs) or any(
-                        self.unit[id(u)] != unit for u in self.consumers.get(id(out), ())):
-                    self.box_out.setdefault(unit, []).append(out.shape)     # it leaves the box
+            uid = unit_id(op)
             for x in op.inputs or ():
                 if id(x) in self.shown:
                     edge(self.shown[id(x)], uid, None, (id(x), uid))
