@@ -12,7 +12,7 @@ import math
 import minigrad as mg
 from minigrad import Tensor
 
-from .conv import _check_tensor
+from .conv import _check_affine, _check_tensor
 
 # Abramowitz & Stegun 7.1.26: |erf(x) - approximation| < 1.5e-7 for every x
 _ERF_P = 0.3275911
@@ -52,14 +52,6 @@ def _normalize(x, axes, eps):
     """(x - mean) / sqrt(var + eps) over `axes`, with the biased variance."""
     d = x - x.mean(axes, keepdims=True)
     return d * (1 / ((d * d).mean(axes, keepdims=True) + eps).sqrt())
-
-
-def _check_affine(t, name, shape, op, x, x_name="input"):
-    """Refuse an optional tensor `t` (a weight, a bias) that is not None and not of `shape`;
-    the message shows x, the tensor the shape comes from."""
-    if t is not None and (not isinstance(t, Tensor) or t.shape != shape):
-        raise ValueError(f"{op}: {name} must have shape {shape}, got "
-                         f"{getattr(t, 'shape', type(t).__name__)} ({x_name} {x.shape})")
 
 
 @mg.scope("layer_norm")

@@ -19,6 +19,14 @@ def _check_tensor(x, name, op, ndim=None, layout=""):
                          f"{x.shape}")
 
 
+def _check_affine(t, name, shape, op, x, x_name="input"):
+    """Refuse an optional tensor `t` (a weight, a bias) that is not None and not of `shape`;
+    the message shows x, the tensor the shape comes from."""
+    if t is not None and (not isinstance(t, Tensor) or t.shape != shape):
+        raise ValueError(f"{op}: {name} must have shape {shape}, got "
+                         f"{getattr(t, 'shape', type(t).__name__)} ({x_name} {x.shape})")
+
+
 def _pair(value, name, op, low=1):
     """An int or a pair of ints -> a pair, each at least `low`."""
     if type(value) is int and value >= low:            # the common case, kept cheap

@@ -187,10 +187,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return _dropout(x, p, training, "dropout", x.shape, x.dtype)
 
 
-def _target_distribution(input, target, label_smoothing, op):
+def _target_distribution(input, target, label_smoothing, reduction, op):
     """The target as a constant distribution over the class axis, shaped like input: the one-hot
     of integer class indices, or the given class probabilities, mixed with the uniform
-    distribution by label_smoothing. Returns it with the class axis."""
+    distribution by label_smoothing. Returns it with the class axis, once the reduction is
+    checked too."""
     _check_tensor(input, "input", op)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must be (C,) or (N, C, ...), got shape {input.shape}")
@@ -213,6 +214,7 @@ def _target_distribution(input, target, label_smoothing, op):
         except ValueError as e:
             raise ValueError(f"{op}: target values must lie in [0, {C}) for input "
                              f"{input.shape}; {e}") from None
+    _check_reduction(reduction, op)
     return (q * (1 - label_smoothing) + label_smoothing / C if label_smoothing else q), axis
 
 
@@ -235,8 +237,7 @@ def cross_entropy(input: Tensor, target, *, reduction: str = "mean",
     logsumexp(z) - sum(q z), which is exact for logits of any magnitude.
     """
     target = target if isinstance(target, Tensor) else mg.tensor(target)
-    q, axis = _target_distribution(input, target, label_smoothing, "cross_entropy")
-    _check_reduction(reduction, "cross_entropy")
+    q, axis = _target_distribution(input, target, label_smoothing, reduction, "cross_entropy")
     z = input - input.detach().amax(axis, keepdim=True)
     lse = z.exp().sum(axis).log()
     if target.dtype.kind == "f":            # probabilities need not sum to 1, as in PyTorch
@@ -250,8 +251,7 @@ def nll_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     target = target if isinstance(target, Tensor) else mg.tensor(target)
     if target.dtype.kind == "f":
         raise TypeError(f"nll_loss: target must hold integer class indices, got {target.dtype}")
-    q, axis = _target_distribution(input, target, 0.0, "nll_loss")
-    _check_reduction(reduction, "nll_loss")
+    q, axis = _target_distribution(input, target, 0.0, reduction, "nll_loss")
     return _reduce(-(input * q).sum(axis), reduction)
 
 

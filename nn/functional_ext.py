@@ -13,6 +13,7 @@ import math
 
 import minigrad as mg
 from minigrad import Tensor
+from minigrad.backend import xp
 from minigrad.functions import sliding_window_add
 
 from .conv import _check_tensor, _pair
@@ -292,7 +293,8 @@ def kl_div(input: Tensor, target: Tensor, *, reduction: str = "mean",
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = target * (mg.where(target.detach() > 0, target, 1.0).log() - input)
+        # log of at least the smallest normal number: 0 log 0 = 0, and no data mask (exports)
+        loss = target * (target.maximum(float(xp.finfo(target.dtype).tiny)).log() - input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)

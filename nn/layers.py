@@ -40,13 +40,19 @@ def _settings(m, names):
 
 
 class _Op(Module):
-    """A layer that is one functional op: forward(x) is `_fn(x, *attributes named in _args)`, and
-    repr shows the attributes named in `_shown` (default: those of `_args`)."""
+    """A layer that is one functional op: forward(*inputs) is `_fn(*inputs, *the attributes named
+    in _args)`, and repr shows the attributes named in `_shown` (default: those of `_args`). The
+    keyword arguments of __init__ become attributes."""
 
     _fn, _args, _shown = None, (), None
 
-    def forward(self, x):
-        return self._fn(x, *(getattr(self, name) for name in self._args))
+    def __init__(self, **settings):
+        super().__init__()
+        for name, value in settings.items():
+            setattr(self, name, value)
+
+    def forward(self, *inputs):
+        return self._fn(*inputs, *(getattr(self, name) for name in self._args))
 
     def extra_repr(self):
         return _settings(self, self._args if self._shown is None else self._shown)
@@ -99,8 +105,7 @@ class Linear(_WeightBias):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return _settings(self, ("in_features", "out_features")) + f", bias={self.bias is not None}"
 
 
 class Conv2d(_WeightBias):
@@ -131,21 +136,19 @@ class Conv2d(_WeightBias):
                         self.groups)
 
     def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-            f"stride={self.stride}"
-        s += f", padding={self.padding!r}" if self.padding not in ((0, 0), "valid") else ""
-        s += f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
-        s += f", groups={self.groups}" if self.groups != 1 else ""
+        defaults = {"padding": ((0, 0), "valid"), "dilation": ((1, 1),), "groups": (1,)}
+        shown = [name for name, usual in defaults.items() if getattr(self, name) not in usual]
+        s = f"{self.in_channels}, {self.out_channels}, "
+        s += _settings(self, ("kernel_size", "stride", *shown))     # the rest only when changed
         return s + (", bias=False" if self.bias is None else "")
 
 
 class _Pool2d(_Op):
     """Keeps the window arguments as given; the functional op checks them."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size, self.padding = kernel_size, padding
-        self.stride = kernel_size if stride is None else stride
+    def __init__(self, kernel_size, stride, padding, **settings):
+        super().__init__(kernel_size=kernel_size, stride=kernel_size if stride is None else stride,
+                         padding=padding, **settings)
 
 
 class MaxPool2d(_Pool2d):
@@ -154,8 +157,7 @@ class MaxPool2d(_Pool2d):
     _fn, _args = staticmethod(F.max_pool2d), ("kernel_size", "stride", "padding", "dilation")
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
-        super().__init__(kernel_size, stride, padding)
-        self.dilation = dilation
+        super().__init__(kernel_size, stride, padding, dilation=dilation)
 
 
 class AvgPool2d(_Pool2d):
@@ -163,8 +165,7 @@ class AvgPool2d(_Pool2d):
     zeros, which count in the mean unless count_include_pad=False."""
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
-        super().__init__(kernel_size, stride, padding)
-        self.count_include_pad = count_include_pad
+        super().__init__(kernel_size, stride, padding, count_include_pad=count_include_pad)
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
@@ -182,8 +183,7 @@ class AdaptiveAvgPool2d(_Op):
     _fn, _args = staticmethod(F.adaptive_avg_pool2d), ("output_size",)
 
     def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
+        super().__init__(output_size=output_size)
 
 
 class _BatchNorm(Module):
@@ -221,8 +221,8 @@ class _BatchNorm(Module):
                             0.0 if momentum is None else momentum, self.eps)
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+        return f"{self.num_features}, " + _settings(self, ("eps", "momentum", "affine",
+                                                           "track_running_stats"))
 
 
 class BatchNorm1d(_BatchNorm):
@@ -241,8 +241,7 @@ class Dropout(_Op):
     _fn, _args, _shown = staticmethod(F.dropout), ("p", "training"), ("p",)
 
     def __init__(self, p: float = 0.5):
-        super().__init__()
-        self.p = p
+        super().__init__(p=p)
 
 
 class Flatten(_Op):
@@ -251,8 +250,7 @@ class Flatten(_Op):
     _shown = ("start_dim", "end_dim")
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
-        super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        super().__init__(start_dim=start_dim, end_dim=end_dim)
 
     def forward(self, x):
         n = max(x.ndim, 1)
@@ -279,8 +277,7 @@ class LeakyReLU(_Op):
     _fn, _args = staticmethod(F.leaky_relu), ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
-        self.negative_slope = negative_slope
+        super().__init__(negative_slope=negative_slope)
 
 
 class Sigmoid(_Op):
@@ -297,7 +294,6 @@ class Softmax(_Op):
     _fn, _args = staticmethod(F.softmax), ("dim",)
 
     def __init__(self, dim: int):
-        super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int):
             raise ValueError(f"Softmax: dim must be an int, got {dim!r}")
-        self.dim = dim
+        super().__init__(dim=dim)

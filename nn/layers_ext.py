@@ -8,7 +8,7 @@ import math
 import minigrad as mg
 
 from . import functional as F
-from .layers import _check_input, _int, _Op, _pair, _WeightBias
+from .layers import _check_input, _int, _Op, _pair, _settings, _WeightBias
 from .module import Module, Parameter
 
 
@@ -28,8 +28,7 @@ class LayerNorm(_Op):
         self.bias = Parameter(mg.zeros(shape)) if elementwise_affine and bias else None
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, " \
-               f"elementwise_affine={self.elementwise_affine}"
+        return f"{self.normalized_shape}, " + _settings(self, ("eps", "elementwise_affine"))
 
 
 class GroupNorm(Module):
@@ -60,10 +59,9 @@ class GELU(_Op):
     _fn, _args = staticmethod(F.gelu), ("approximate",)
 
     def __init__(self, approximate: str = "none"):
-        super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
+        super().__init__(approximate=approximate)
 
 
 class SiLU(_Op):
@@ -78,8 +76,7 @@ class Softplus(_Op):
     _fn, _args = staticmethod(F.softplus), ("beta", "threshold")
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
+        super().__init__(beta=beta, threshold=threshold)
 
 
 class Unflatten(_Op):
@@ -88,8 +85,7 @@ class Unflatten(_Op):
     _shown = ("dim", "unflattened_size")
 
     def __init__(self, dim: int, unflattened_size):
-        super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        super().__init__(dim=dim, unflattened_size=tuple(unflattened_size))
 
     def forward(self, x):
         d, size = self.dim % max(x.ndim, 1), self.unflattened_size
@@ -121,8 +117,8 @@ class ConvTranspose2d(_WeightBias):
                                   self.output_padding, self.groups, self.dilation)
 
     def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-               f"stride={self.stride}, padding={self.padding}"
+        return f"{self.in_channels}, {self.out_channels}, " + _settings(self, ("kernel_size",
+                                                                              "stride", "padding"))
 
 
 class Upsample(_Op):
@@ -132,11 +128,8 @@ class Upsample(_Op):
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
                  align_corners: bool | None = None):
-        super().__init__()
-        self.size, self.scale_factor = size, scale_factor
-        self.mode, self.align_corners = mode, align_corners
+        super().__init__(size=size, scale_factor=scale_factor, mode=mode,
+                         align_corners=align_corners)
 
     def extra_repr(self):
-        what = f"size={self.size}" if self.size is not None else \
-            f"scale_factor={self.scale_factor}"
-        return f"{what}, mode={self.mode!r}"
+        return _settings(self, ("size" if self.size is not None else "scale_factor", "mode"))

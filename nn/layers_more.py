@@ -15,8 +15,7 @@ class _Activation(_Op):
     always a new tensor)."""
 
     def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
+        super().__init__(inplace=inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -53,8 +52,7 @@ class ELU(_Op):
     _fn, _args = staticmethod(F.elu), ("alpha",)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
+        super().__init__(alpha=alpha, inplace=inplace)
 
 
 class CELU(ELU):
@@ -69,10 +67,9 @@ class Hardtanh(_Op):
     _fn, _args = staticmethod(F.hardtanh), ("min_val", "max_val")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
-        super().__init__()
         if max_val < min_val:
             raise ValueError(f"Hardtanh: max_val {max_val} is below min_val {min_val}")
-        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+        super().__init__(min_val=min_val, max_val=max_val, inplace=inplace)
 
 
 class L1Loss(_Loss):
@@ -87,8 +84,7 @@ class SmoothL1Loss(_Loss):
     _fn, _options = staticmethod(F.smooth_l1_loss), ("beta",)
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
-        super().__init__(reduction)
-        self.beta = beta
+        super().__init__(reduction, beta=beta)
 
 
 class HuberLoss(_Loss):
@@ -97,8 +93,7 @@ class HuberLoss(_Loss):
     _fn, _options = staticmethod(F.huber_loss), ("delta",)
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
-        super().__init__(reduction)
-        self.delta = delta
+        super().__init__(reduction, delta=delta)
 
 
 class KLDivLoss(_Loss):
@@ -108,30 +103,25 @@ class KLDivLoss(_Loss):
     _fn, _options = staticmethod(F.kl_div), ("log_target",)
 
     def __init__(self, reduction: str = "mean", log_target: bool = False):
-        super().__init__(reduction)
-        self.log_target = log_target
+        super().__init__(reduction, log_target=log_target)
 
 
-class CosineSimilarity(Module):
+class CosineSimilarity(_Op):
     """Cosine of the angle between x1 and x2 along `dim`."""
 
+    _fn, _args, _shown = staticmethod(F.cosine_similarity), ("dim", "eps"), ()
+
     def __init__(self, dim: int = 1, eps: float = 1e-8):
-        super().__init__()
-        self.dim, self.eps = dim, eps
-
-    def forward(self, x1, x2):
-        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+        super().__init__(dim=dim, eps=eps)
 
 
-class PairwiseDistance(Module):
+class PairwiseDistance(_Op):
     """||x1 - x2 + eps||_p along the last dim."""
 
-    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
-        super().__init__()
-        self.norm, self.eps, self.keepdim = p, eps, keepdim
+    _fn, _args, _shown = staticmethod(F.pairwise_distance), ("norm", "eps", "keepdim"), ()
 
-    def forward(self, x1, x2):
-        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+        super().__init__(norm=p, eps=eps, keepdim=keepdim)
 
 
 class Unfold(_Op):
@@ -140,9 +130,7 @@ class Unfold(_Op):
     _fn, _args = staticmethod(F.unfold), ("kernel_size", "dilation", "padding", "stride")
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
-        super().__init__()
-        self.kernel_size, self.dilation = kernel_size, dilation
-        self.padding, self.stride = padding, stride
+        super().__init__(kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
 
 
 class Fold(Unfold):
@@ -161,10 +149,9 @@ class Dropout2d(_Op):
     _fn, _args, _shown = staticmethod(F.dropout2d), ("p", "training"), ("p",)
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be between 0 and 1, got {p}")
-        self.p, self.inplace = p, inplace
+        super().__init__(p=p, inplace=inplace)
 
 
 class ConstantPad2d(Module):

@@ -1,18 +1,17 @@
 """Loss modules: each keeps its options (reduction, label smoothing, weights) and calls one
 functional loss."""
 from . import functional as F
-from .module import Module
+from .layers import _Op
 
 
-class _Loss(Module):
+class _Loss(_Op):
     """reduction: 'mean' (default) averages over the batch, 'sum' adds, 'none' keeps one loss per
     sample. The functional loss checks the options when called."""
 
     _fn, _options = None, ()    # the functional loss, and the attributes it also gets by name
 
-    def __init__(self, reduction: str = "mean"):
-        super().__init__()
-        self.reduction = reduction
+    def __init__(self, reduction: str = "mean", **options):
+        super().__init__(reduction=reduction, **options)
 
     def forward(self, input, target):
         options = {name: getattr(self, name) for name in self._options}
@@ -29,8 +28,7 @@ class CrossEntropyLoss(_Loss):
     _fn, _options = staticmethod(F.cross_entropy), ("label_smoothing",)
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(reduction)
-        self.label_smoothing = label_smoothing
+        super().__init__(reduction, label_smoothing=label_smoothing)
 
     def extra_repr(self):
         return super().extra_repr() + (f", label_smoothing={self.label_smoothing}"

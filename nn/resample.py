@@ -11,7 +11,7 @@ import minigrad as mg
 from minigrad import Tensor
 from minigrad.functions import sliding_window_add
 
-from .conv import _check_tensor, _pair
+from .conv import _check_affine, _check_tensor, _pair
 
 
 def _weights(n_in, n_out, mode, scale, align_corners):
@@ -90,9 +90,7 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
         raise ValueError(f"{op}: input has {C} channels, weight {weight.shape} expects {Cw} in "
                          f"{groups!r} groups (input {x.shape})")
     OC = OCg * groups
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (OC,)):
-        raise ValueError(f"{op}: bias must have shape ({OC},), got "
-                         f"{getattr(bias, 'shape', type(bias).__name__)} (weight {weight.shape})")
+    _check_affine(bias, "bias", (OC,), op, weight, "weight")
     stride, dilation = _pair(stride, "stride", op), _pair(dilation, "dilation", op)
     padding, extra = _pair(padding, "padding", op, 0), _pair(output_padding, "output_padding", op, 0)
     if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation)):

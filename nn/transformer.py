@@ -101,21 +101,24 @@ def _activation(activation):
 
 class _TransformerLayer(Module):
     """The encoder and decoder layers' shared parts: torch's submodules, in torch's order (the
-    decoder's `multihead_attn`, `norm3` and `dropout3` with cross=True), and the residual
+    decoder's `multihead_attn`, `norm3` and `dropout3` where _cross is set), and the residual
     blocks, each followed by its LayerNorm (or preceded, with norm_first)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                 batch_first, norm_first, bias, cross):
+    _cross = False      # True: the decoder's attention over the encoder's memory
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True):
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
-        if cross:
+        if self._cross:
             self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
         self.norm_first = norm_first
-        self.norms = [LayerNorm(d_model, layer_norm_eps, bias=bias) for _ in range(2 + cross)]
-        self.dropouts = [Dropout(dropout) for _ in range(2 + cross)]
+        self.norms = [LayerNorm(d_model, layer_norm_eps, bias=bias) for _ in range(2 + self._cross)]
+        self.dropouts = [Dropout(dropout) for _ in range(2 + self._cross)]
         for name, modules in (("norm", self.norms), ("dropout", self.dropouts)):
             for n, module in enumerate(modules, 1):
                 setattr(self, f"{name}{n}", module)         # norm1, norm2, dropout1, ...
@@ -139,12 +142,6 @@ class _TransformerLayer(Module):
 class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention then a feed-forward block, each with a residual connection and LayerNorm
     (after it, or before it with norm_first), as torch.nn.TransformerEncoderLayer."""
-
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         batch_first, norm_first, bias, cross=False)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         return self._residual(src, [
@@ -174,11 +171,7 @@ class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over the encoder's memory, then a feed-forward block, each with
     a residual connection and LayerNorm, as torch.nn.TransformerDecoderLayer."""
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True):
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         batch_first, norm_first, bias, cross=True)
+    _cross = True
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False,

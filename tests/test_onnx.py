@@ -390,6 +390,19 @@ def test_losses_export_as_onnx_losses_or_their_ops_with_the_count_from_the_batch
     assert ("Shape" in kinds) == (name in ("MSELoss", "KLDivLoss"))     # the mean's count
 
 
+def test_kl_div_exports_zero_log_zero_as_zero():
+    ort = require("onnxruntime")
+    rng = np.random.default_rng(0)
+    logp = np.log(rng.uniform(0.1, 1, (4, 5))).astype(np.float32)
+    target = rng.uniform(0.1, 1, (4, 5)).astype(np.float32)
+    target[0, :2] = 0
+    proto = mg.onnx.export(nn.KLDivLoss(reduction="sum"), (logp, target))
+    (got,) = ort.InferenceSession(proto.SerializeToString()).run(
+        None, {"input0": logp[:3], "input1": target[:3]})
+    expected = F.kl_div(mg.tensor(logp[:3]), mg.tensor(target[:3]), reduction="sum")
+    assert np.isfinite(got) and np.isclose(got, expected.item(), rtol=1e-5)
+
+
 def test_missing_onnx_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)          # import onnx now fails
     with pytest.raises(ImportError, match=r'pip install "minigrad\[onnx\]"'):

@@ -7,12 +7,15 @@ the scope the composite opens (the same scopes the graph pictures draw as boxes;
 rule per scope name): `conv2d` -> Conv, `conv_transpose2d` -> ConvTranspose, `max_pool2d` ->
 MaxPool, `avg_pool2d` -> AveragePool, `adaptive_avg_pool2d` (to 1x1 or whole tiles) ->
 GlobalAveragePool / AveragePool, `batch_norm` (eval) -> BatchNormalization, `linear` on (N, I)
--> Gemm, `fold` -> Col2Im (opset 18), and the activations (`relu`, `elu`, `hardtanh` -> Clip,
-`hardswish` -> HardSigmoid and Mul, `mish` -> Softplus, Tanh and Mul ...). Every other op is
+-> Gemm, `fold` -> Col2Im (opset 18), the activations (`relu`, `elu`, `hardtanh` -> Clip,
+`hardswish` -> HardSigmoid and Mul, `mish` -> Softplus, Tanh and Mul ...), a recurrent layer's
+loop over time (`lstm`, `gru_reverse` ...) -> LSTM / GRU / RNN, and `cross_entropy` / `nll_loss`
+-> SoftmaxCrossEntropyLoss / NegativeLogLikelihoodLoss. A call whose rule refuses it (an LSTM
+given its initial state) is lowered, the composites inside it still as theirs. Every other op is
 lowered primitive by primitive (Add -> Add, Permute -> Transpose, Sum -> ReduceSum, Windows -> a
-Gather per axis, an integer input used as an index -> Gather ...), so a recurrent layer exports
-as its unrolled steps. Parameters and buffers become initializers named by their module paths
-(`conv1.weight`, `bn.running_mean`).
+Gather per axis, an integer input used as an index -> Gather ...), so a recurrent cell exports
+as its ops and a layer given its initial state as its unrolled steps. Parameters and buffers
+become initializers named by their module paths (`conv1.weight`, `bn.running_mean`).
 
 The batch dimension is dynamic by default: the forward pass is recorded a second time with one
 more sample and other values, and the dimensions that differ between the two recordings become
@@ -20,7 +23,8 @@ more sample and other values, and the dimensions that differ between the two rec
 mask, a detached maximum), which a model file could not replay, from those it can rebuild: one
 value filled to a shape that follows the batch (an initial state of zeros; so a data mask that
 both example inputs leave uniform is taken for one) becomes an Expand, the detached maximum that
-softmax subtracts a ReduceMax. Any other fails with an error naming the primitive, as does a
+softmax subtracts a ReduceMax, a number that grows with the batch (a mean's count) that count
+computed from the input's shape. Any other fails with an error naming the primitive, as does a
 primitive with no ONNX lowering (Remainder, the adjoints IndexAdd and WindowsAdd outside
 conv_transpose2d and fold, boolean indexing).
 

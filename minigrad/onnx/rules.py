@@ -2,10 +2,11 @@
 attributes from the primitives recorded inside the call (a pad's widths, a window's stride, a
 constant's value) and returns its steps, or None to lower the primitives one by one instead.
 
-A rule gets the call's ops (`members`), its one input `x`, its leaf tensors (weights), its output
-and the trace (its inputs, and `made`: the array made by every op); it returns (op type, extra inputs, attributes) for one node, or a
-list of (op type, inputs, attributes) steps whose inputs are tensors or the index of an earlier
-step.
+A rule gets the call's ops (`members`), its one input `x` (both inputs, for the names in
+_PAIRS), its leaf tensors (weights), its output and the trace (its `inputs`, and `made`: the
+array made by every op); it returns (op type, extra inputs, attributes) for one node, or a list of
+(op type, inputs, attributes) steps whose inputs are tensors or the index of an earlier step's
+output (a step with attribute `outputs=n` makes n of them).
 """
 from .. import ops
 from ..backend import xp
@@ -217,9 +218,9 @@ def _recurrent(kind, reverse, **attrs):
     RNN / LSTM / GRU. The leaves are told apart by their use: w_ih and b_ih inside the input
     projection's `linear`, w_hh transposed and b_hh added in the loop, the initial state multiplied
     (h) and, one scope down, in the cell (c); that state must be the zeros the layer makes
-    (ONNX's default), else the loop is lowered op by op. ONNX orders the
-    gates LSTM (i, o, f, c) and GRU (z, r, h), torch (i, f, c, o) and (r, z, n). The loop's output
-    stacks the outputs and, for an LSTM, the final cell state: ONNX's Y and Y_c."""
+    (ONNX's default), else the loop is lowered op by op. ONNX orders the gates LSTM (i, o, f, c)
+    and GRU (z, r, h), torch (i, f, c, o) and (r, z, n). The loop's output stacks the outputs and,
+    for an LSTM, the final cell state: ONNX's Y and Y_c."""
     gates = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN": [0]}[kind]
 
     def rule(members, x, leaves, out, trace):
@@ -240,9 +241,10 @@ def _recurrent(kind, reverse, **attrs):
             named.name = t.name
             return named
 
-        inputs = [x, onnx_layout(w_ih), onnx_layout(w_hh)]
-        steps = [("Concat", list(map(onnx_layout, biases)), dict(axis=1))] if biases[0] is not None else []
-        inputs += [0] if steps else []      # B: b_ih then b_hh
+        inputs, steps = [x, onnx_layout(w_ih), onnx_layout(w_hh)], []
+        if biases[0] is not None:           # B: b_ih then b_hh
+            steps = [("Concat", [onnx_layout(b) for b in biases], dict(axis=1))]
+            inputs.append(0)
         node = dict(attrs, hidden_size=out.shape[-1], direction="reverse" if reverse else
                     "forward", outputs=3 if kind == "LSTM" else 1)
         at = len(steps)                     # where the outputs Y (, Y_h, Y_c) are
