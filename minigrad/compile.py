@@ -302,11 +302,8 @@ def _record(fn, args):
     rec = _Recorder()
     for x in args:
         rec.slot(x.data, tensor="input")
-    autograd._Mode.trace = rec
-    try:
+    with autograd._Setting("trace", lambda: rec):
         result = fn(*args)
-    finally:
-        autograd._Mode.trace = None
     for t in _tensors(result):
         rec.slot(t.data)
     return rec, result
