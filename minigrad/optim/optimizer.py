@@ -2,7 +2,9 @@
 
 A subclass validates its hyperparameters in `_validate(group)` and writes the update of one
 parameter in `_update(w, g, state, group)`, over raw arrays: `w` is the parameter's array (updated
-in place), `g` its gradient (never modified), `state` the parameter's own dict of buffers.
+in place), `g` its gradient (never modified), `state` the parameter's own dict of buffers. For
+the optimizers that keep a step count, `count_step` creates the buffers on the first step and
+counts the steps.
 """
 import numbers
 
