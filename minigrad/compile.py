@@ -57,7 +57,9 @@ def _reshape_into(out, a, shape):
         out[...] = a.reshape(shape)
 
 
-_INTO = {ops.MatMul: _matmul_into, ops.Reshape: _reshape_into,      # other ops: computed, copied
+# the primitives that replay writes straight into their output; the others are computed, copied
+_INTO = {**{cls: (lambda out, *a, f=f: f(*a, out=out)) for cls, f in _UFUNCS.items()},
+         ops.MatMul: _matmul_into, ops.Reshape: _reshape_into,
          ops.Relu: lambda out, a: xp.maximum(0, a, out=out),
          ops.Sum: lambda out, a, axis, keepdims: a.sum(axis, keepdims=keepdims, out=out),
          ops.Max: lambda out, a, axis, keepdims: a.max(axis, keepdims=keepdims, out=out)}
@@ -258,15 +260,12 @@ class _Program:
         for kind, fn, ins, params, out in self.instrs:
             if kind == "host":
                 value = fn(*[self._resolve(a) for a in ins])
-            elif _in_place(kind, fn, params, out):
-                _UFUNCS[fn](*[self.views[i] for i in ins], out=self.views[out])
-                continue        # written in place: no temporary
             else:
                 arrays = [self.views[i] for i in ins]
                 kwargs = {k: self._resolve(v) for k, v in params.items()}
                 if fn in _INTO and out is not None:
                     _INTO[fn](self.views[out], *arrays, **kwargs)
-                    continue
+                    continue        # written in place: no temporary
                 value = fn().forward(*arrays, **kwargs)
             if out is not None:
                 self.views[out][...] = value
@@ -303,11 +302,8 @@ def _record(fn, args):
     rec = _Recorder()
     for x in args:
         rec.slot(x.data, tensor="input")
-    autograd._Mode.trace = rec
-    try:
+    with autograd._Setting("trace", lambda: rec):
         result = fn(*args)
-    finally:
-        autograd._Mode.trace = None
     for t in _tensors(result):
         rec.slot(t.data)
     return rec, result

@@ -40,12 +40,13 @@ def _check_inputs(inputs, caller):
     return inputs, [i for i, x in enumerate(inputs) if x.requires_grad]
 
 
-def _analytic(scalar, inputs, wrt):
+def _grads(scalar, inputs, wrt, create_graph=False):
+    """The gradients of scalar(*inputs) with respect to inputs[i], i in wrt (None: unused)."""
     out = scalar(*inputs)
     if out is None or not out.requires_grad:
-        return [xp.zeros(inputs[i].shape) for i in wrt]
-    grads = autograd.grad(out, [inputs[i] for i in wrt], allow_unused=True)
-    return [xp.zeros(inputs[i].shape) if g is None else g.data for i, g in zip(wrt, grads)]
+        return [None] * len(wrt)
+    return autograd.grad(out, [inputs[i] for i in wrt], create_graph=create_graph,
+                         allow_unused=True)
 
 
 def _numeric(scalar, inputs, i, eps):
@@ -73,7 +74,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if not wrt:
         raise ValueError("gradcheck: no input has requires_grad=True")
     scalar = _Weighted(fn, seed)
-    for i, analytic in zip(wrt, _analytic(scalar, inputs, wrt)):
+    for i, g in zip(wrt, _grads(scalar, inputs, wrt)):
+        analytic = xp.zeros(inputs[i].shape) if g is None else g.data
         numeric = _numeric(scalar, inputs, i, eps)
         err = xp.abs(analytic - numeric) - (atol + rtol * xp.abs(numeric))
         if err.size and not (err <= 0).all():
@@ -92,10 +94,6 @@ def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float
     scalar = _Weighted(fn, seed)
 
     def first_grads(*xs):
-        out = scalar(*xs)
-        if out is None or not out.requires_grad:
-            return ()
-        grads = autograd.grad(out, [xs[i] for i in wrt], create_graph=True, allow_unused=True)
-        return tuple(g for g in grads if g is not None)
+        return tuple(g for g in _grads(scalar, xs, wrt, create_graph=True) if g is not None)
 
     return gradcheck(first_grads, inputs, eps, atol, rtol, seed + 1)

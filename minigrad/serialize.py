@@ -34,8 +34,7 @@ def save(obj, path) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with open(fd, "wb") as f:
+        with open(tmp, "xb") as f:      # x: fail rather than reuse a file of that name
             _write_archive(f, header, arrays)
             f.flush()
             os.fsync(f.fileno())

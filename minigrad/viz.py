@@ -184,9 +184,7 @@ def _scope(op):
 
 def _scalar(t):
     """The value of a constant holding one value (one element, or one broadcast), else None."""
-    if t.size == 1:
-        return t.item()
-    if t.size > 1 and not any(t.data.strides):
+    if t.size == 1 or t.size > 1 and not any(t.data.strides):
         return t.data.flat[0].item()
     return None
 
@@ -347,35 +345,46 @@ class _Picture:
         label = " ".join(p for p in (self.name(t), _fmt_shape(t.shape), dtype) if p)
         return "\n".join(p for p in (label, self._grad_line(t)) if p)
 
-    def _op_label(self, op):
+    def _op_node(self, op):
+        """(kind, label, tooltip) of a primitive's node."""
         name = type(op).__name__
         if op.inputs is None:
-            return _html(f"{name} (freed)")
+            return "freed", _html(f"{name} (freed)"), None
         values = [_scalar(x) if self.role(x) == "scalar" else None for x in op.inputs]
         if any(v is not None for v in values):
             name += "(" + ", ".join("·" if v is None else _fmt_value(v) for v in values) + ")"
-        return _html(name)
+        return "op", _html(name), None
 
     def _module_text(self, prefix):
         path = "/".join(entry[1] for entry in prefix if entry[0] == "module")
         return str(self.module_label.get(path, path))
 
-    def _box_label(self, unit):
-        prefix = unit[1]
-        shapes = ", ".join(dict.fromkeys(_fmt_shape(s) for s in self.box_out.get(unit, ())))
+    def _box_node(self, unit):
+        """(kind, label, tooltip) of a collapsed composite's or module's node: the shapes of the
+        results that leave it and, for a module, its parts and parameter count."""
+        prefix, ops = unit[1], self.members[unit[1]]
+        outs = [self.made[id(op)] for op in ops]
+        leaving = [t for t in outs if any(t is o for o in self.outputs) or any(
+            self.unit[id(u)] != unit for u in self.consumers.get(id(t), ()))]
+        shapes = ", ".join(dict.fromkeys(_fmt_shape(t.shape) for t in leaving))
+        tip = f"{prefix[-1][1]}: " + ", ".join(type(op).__name__ for op in ops)
         if prefix[-1][0] != "module":
-            return _html(prefix[-1][1], shapes)
-        parts = list(self.box_parts[unit].values())
+            return "composite", _html(prefix[-1][1], shapes), tip
+        parts = {}      # each composite call or primitive inside: its name
+        for op in ops:
+            calls = [entry for entry in _scope(op)[len(prefix):] if entry[0] != "module"]
+            key, name = (calls[0], calls[0][1]) if calls else (op, type(op).__name__)
+            parts[key] = name
+        parts = list(parts.values())
         parts = " → ".join(parts if len(parts) <= 4 else parts[:3] + ["…"])
         count = sum(t.size for t in self.folded.get(unit, {}).values() if t.requires_grad)
-        return _html(self._module_text(prefix), parts, shapes,
-                     f"{count:,} parameters" if count else "")
+        return "module", _html(self._module_text(prefix), parts, shapes,
+                               f"{count:,} parameters" if count else ""), tip
 
     def _layout(self):
-        """Node ids per cluster key, edges, and what each collapsed box holds."""
+        """Node ids per cluster key, edges, and the leaves folded into each collapsed box."""
         self.ids, self.shown, self.clusters, self.edges = {}, {}, {}, {}    # edges: key -> DOT
-        self.folded, self.box_ops, self.box_out, self.kinds = {}, {}, {}, set()
-        self.box_parts = {}     # box -> {each composite call or primitive inside: its name}
+        self.folded, self.kinds = {}, set()
 
         def tensor_node(t, role, key):
             node_id = self.shown[id(t)] = f"t{len(self.shown)}"
@@ -404,16 +413,7 @@ class _Picture:
                         tensor_node(x, role, where)
                     elif how == "fold":
                         self.folded.setdefault(where, {})[id(x)] = x
-            unit, uid = self.unit[id(op)], unit_id(op)
-            if unit[0] == "box":
-                self.box_ops.setdefault(unit, []).append(type(op).__name__)
-                inner = [e for e in _scope(op)[len(unit[1]):] if e[0] != "module"]
-                part = (inner[0], inner[0][1]) if inner else (id(op), type(op).__name__)
-                self.box_parts.setdefault(unit, {})[part[0]] = part[1]
-                out = self.made[id(op)]
-                if any(out is o for o in self.outputs) or any(
-                        self.unit[id(u)] != unit for u in self.consumers.get(id(out), ())):
-                    self.box_out.setdefault(unit, []).append(out.shape)     # it leaves the box
+            uid = unit_id(op)
             for x in op.inputs or ():
                 if id(x) in self.shown:
                     edge(self.shown[id(x)], uid, None, (id(x), uid))
@@ -428,14 +428,7 @@ class _Picture:
     def _unit_decl(self, unit, module=None):
         """The DOT declaration of an op or box node; `module` names the module scope it alone
         makes up (drawn as a line of the label instead of a cluster around one node)."""
-        if unit[0] == "box":
-            prefix = unit[1]
-            kind = "module" if prefix[-1][0] == "module" else "composite"
-            label = self._box_label(unit)
-            tip = f"{prefix[-1][1]}: " + ", ".join(self.box_ops[unit])
-        else:
-            op = unit[1]
-            kind, label, tip = ("freed" if op.inputs is None else "op"), self._op_label(op), None
+        kind, label, tip = self._box_node(unit) if unit[0] == "box" else self._op_node(unit[1])
         if module:
             line = f'<font point-size="9" color="#674ea7">{html.escape(module)}</font>'
             label = f"{label[:-1]}<br/>{line}>"

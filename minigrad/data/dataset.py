@@ -64,8 +64,7 @@ class TensorDataset(Dataset):
     def __getitem__(self, index):
         return tuple(a[index] for a in self.arrays)
 
-    def get_batch(self, indices) -> tuple:
-        return tuple(a[indices] for a in self.arrays)
+    get_batch = __getitem__     # indexing by an array of indices gathers a batch
 
 
 class Subset(Dataset):
@@ -100,10 +99,9 @@ def random_split(dataset, lengths, seed=None) -> list:
     if all(isinstance(x, float) for x in lengths):
         if not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
             raise ValueError(f"random_split: fractions {lengths} sum to {sum(lengths)}, not 1")
-        counts = [int(math.floor(f * n)) for f in lengths]
-        for i in range(n - sum(counts)):
-            counts[i % len(counts)] += 1
-        lengths = counts
+        lengths = [int(math.floor(f * n)) for f in lengths]       # fractions -> lengths
+        for i in range(n - sum(lengths)):
+            lengths[i % len(lengths)] += 1
     elif sum(lengths) != n or not all(float(x).is_integer() for x in lengths):
         raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)}, but the dataset "
                          f"has {n} samples; pass whole numbers summing to {n} or fractions summing to 1")

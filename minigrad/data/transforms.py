@@ -115,8 +115,7 @@ class RandomCrop(Transform):
         if xs.ndim < 3:
             raise ValueError(f"RandomCrop: expected images with height and width as the last two "
                              f"axes; got a batch of shape {xs.shape}")
-        if p:
-            xs = xp.pad(xs, [(0, 0)] * (xs.ndim - 2) + [(p, p), (p, p)])
+        xs = xp.pad(xs, [(0, 0)] * (xs.ndim - 2) + [(p, p), (p, p)])
         n, hp, wp = xs.shape[0], xs.shape[-2], xs.shape[-1]
         if hp < h or wp < w:
             raise ValueError(f"RandomCrop: crop {self.size} is larger than the padded image "

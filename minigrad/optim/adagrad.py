@@ -1,6 +1,6 @@
 """Adagrad: per-coordinate step sizes from the running sum of squared gradients."""
 from ..backend import xp
-from .optimizer import Optimizer, check_at_least
+from .optimizer import Optimizer, check_at_least, count_step
 
 
 class Adagrad(Optimizer):
@@ -17,11 +17,9 @@ class Adagrad(Optimizer):
                        "eps")
 
     def _update(self, w, g, state, group):
-        if not state:
-            state.update(step=0, sum=xp.full_like(w, group["initial_accumulator_value"]))
-        state["step"] += 1
+        t = count_step(state, w, "sum", fill=group["initial_accumulator_value"])
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
         state["sum"] += g * g
-        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        lr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         w -= lr * (g / (xp.sqrt(state["sum"]) + group["eps"]))

@@ -2,7 +2,7 @@
 import math
 
 from ..backend import xp
-from .optimizer import Optimizer, check_at_least, check_betas
+from .optimizer import Optimizer, check_at_least, check_betas, count_step
 
 
 class Adam(Optimizer):
@@ -23,12 +23,9 @@ class Adam(Optimizer):
 
     def _update(self, w, g, state, group):
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state.update(step=0, exp_avg=xp.zeros_like(w), exp_avg_sq=xp.zeros_like(w))
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(w)
-        state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
+        t = count_step(state, w, "exp_avg", "exp_avg_sq", *amsgrad)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
         if self.decoupled:
             w *= 1 - lr * weight_decay
         elif weight_decay:

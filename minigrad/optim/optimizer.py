@@ -2,7 +2,9 @@
 
 A subclass validates its hyperparameters in `_validate(group)` and writes the update of one
 parameter in `_update(w, g, state, group)`, over raw arrays: `w` is the parameter's array (updated
-in place), `g` its gradient (never modified), `state` the parameter's own dict of buffers.
+in place), `g` its gradient (never modified), `state` the parameter's own dict of buffers. For
+the optimizers that keep a step count, `count_step` creates the buffers on the first step and
+counts the steps.
 """
 import numbers
 
@@ -107,13 +109,14 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
                              f"param groups, this optimizer has {len(self.param_groups)}")
-        by_index = {}
+        by_index, groups = {}, []
         for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(mine["params"]) != len(saved["params"]):
                 raise ValueError(f"{name}.load_state_dict: param group {i} has "
                                  f"{len(saved['params'])} parameters in the state dict, "
                                  f"{len(mine['params'])} here")
             by_index.update(zip(saved["params"], mine["params"]))
+            groups.append({**mine, **saved, "params": mine["params"]})
         state = {}
         for i, buffers in state_dict["state"].items():
             if int(i) not in by_index:
@@ -122,8 +125,6 @@ class Optimizer:
             p = by_index[int(i)]
             state[p] = {k: _array_like(v, p, f"{name}.load_state_dict: state[{i}][{k!r}]")
                         for k, v in buffers.items()}
-        groups = [{**mine, **saved, "params": mine["params"]}
-                  for mine, saved in zip(self.param_groups, saved_groups)]
         for group in groups:
             self._validate(group)
         self.state, self.param_groups = state, groups
@@ -138,6 +139,15 @@ def _array_like(value, p, where):
     if value.shape != p.shape:
         raise ValueError(f"{where} has shape {value.shape} but its parameter has shape {p.shape}")
     return xp.array(value, dtype=p.dtype)
+
+
+def count_step(state, w, *buffers, fill=0.0):
+    """Add one to state['step'] and return it; a parameter's first step first creates the state:
+    step 0 and, under each name in `buffers`, an array like w filled with `fill`."""
+    if not state:
+        state.update(step=0, **{name: xp.full_like(w, fill) for name in buffers})
+    state["step"] += 1
+    return state["step"]
 
 
 def check_at_least(opt, group, *names, low=0.0):

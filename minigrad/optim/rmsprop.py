@@ -1,6 +1,6 @@
 """RMSprop, optionally centered and with momentum."""
 from ..backend import xp
-from .optimizer import Optimizer, check_at_least
+from .optimizer import Optimizer, check_at_least, count_step
 
 
 class RMSprop(Optimizer):
@@ -18,13 +18,8 @@ class RMSprop(Optimizer):
 
     def _update(self, w, g, state, group):
         alpha, momentum, weight_decay = group["alpha"], group["momentum"], group["weight_decay"]
-        if not state:
-            state.update(step=0, square_avg=xp.zeros_like(w))
-            if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(w)
-            if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(w)
-        state["step"] += 1
+        optional = {"momentum_buffer": momentum > 0, "grad_avg": group["centered"]}
+        count_step(state, w, "square_avg", *[name for name, kept in optional.items() if kept])
         if weight_decay:
             g = g + weight_decay * w
         square_avg = state["square_avg"]
