@@ -185,7 +185,10 @@ class ModelCheckpoint(_Monitor):
     def _save(self, epoch, logs):
         # data-parallel: rank 0 alone writes
         if mg.distributed.rank == 0 and (not self.save_best_only or self._improved(logs)):
-            mg.save(self.model.training_state(), self.path.format(epoch=epoch + 1, **(logs or {})))
+            self._write(self.path.format(epoch=epoch + 1, **(logs or {})), epoch)
+
+    def _write(self, path, epoch):
+        mg.save(self.model.training_state(), path)
 
 
 class EarlyStopping(_Monitor):

@@ -560,3 +560,20 @@ def test_history_plot_writes_a_picture(tmp_path):
         history.on_epoch_end(epoch, logs)
     figure = history.plot(tmp_path / "history.png")
     assert len(figure.axes) == 2 and (tmp_path / "history.png").stat().st_size > 1000
+
+
+def test_checkpoints_are_written_by_rank_0_alone(tmp_path, monkeypatch):
+    from nn import keras
+    x, y = blobs(20, seed=6)
+    for rank, folder in ((1, tmp_path / "rank1"), (0, tmp_path / "rank0")):
+        monkeypatch.setattr(mg.distributed, "rank", rank)
+        folder.mkdir()
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Dense(3))
+        model.compile("sgd", "cross_entropy")
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[nn.ModelCheckpoint(str(folder / "a.npz"))])
+        model = keras.Sequential([keras.layers.Dense(3)])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[
+            keras.callbacks.ModelCheckpoint(str(folder / "b.weights.npz"), save_weights_only=True)])
+        assert sorted(os.listdir(folder)) == ([] if rank else ["a.npz", "b.weights.npz"])

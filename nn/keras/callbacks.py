@@ -13,12 +13,10 @@ class ModelCheckpoint(_callbacks.ModelCheckpoint):
         super().__init__(filepath, monitor, save_best_only, mode, save_freq)
         self.verbose, self.save_weights_only = verbose, save_weights_only
 
-    def _save(self, epoch, logs):
-        if not self.save_best_only or self._improved(logs):
-            path = self.path.format(epoch=epoch + 1, **(logs or {}))
-            (self.model.save_weights if self.save_weights_only else self.model.save)(path)
-            if self.verbose:
-                print(f"Epoch {epoch + 1}: saving model to {path}")
+    def _write(self, path, epoch):
+        (self.model.save_weights if self.save_weights_only else self.model.save)(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
 
 
 class EarlyStopping(_callbacks.EarlyStopping):
