@@ -334,8 +334,8 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
         else:
             _check_same(firsts.pop(key), rec)
             programs[key] = _Program(rec, args, result)
-            kinds[key] = tuple if isinstance(result, tuple) else (lambda out: None) \
-                if result is None else (lambda out: out[0])
+            kinds[key] = (lambda out: None) if result is None else (lambda out: out[0]) \
+                if isinstance(result, Tensor) else list if isinstance(result, list) else tuple
         return result
 
     step.programs = programs        # {(shapes and dtypes): program}; program.dot() draws one

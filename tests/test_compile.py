@@ -99,6 +99,18 @@ def test_replay_skips_python_and_retraces_on_new_shapes():
     assert calls[-1] == (4, 3) and len(calls) == 7      # a new dtype retraces too
 
 
+@pytest.mark.parametrize("kind", [tuple, list])
+def test_replay_returns_what_the_step_returns(kind):
+    step = mg.compile(lambda x: kind([x * 2, x.sum()]))
+    for _ in range(5):      # warm-up, two recordings, then replays
+        x = mg.randn(3)
+        out = step(x)
+        assert type(out) is kind and len(out) == 2
+        np.testing.assert_array_equal(out[0].data, x.data * 2)
+        np.testing.assert_array_equal(out[1].data, x.data.sum())
+    assert step.programs
+
+
 @pytest.mark.parametrize("body, named", [
     (lambda x: x.sum().item(), "item()"),
     (lambda x: x * 2 if bool(x.sum() > 0) else x, "bool(tensor)"),
