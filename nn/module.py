@@ -39,10 +39,8 @@ class Module(Model):
     _called = True      # False for containers that are iterated rather than called (ModuleList)
 
     def __init__(self):
-        d = self.__dict__
-        d["training"], d["_path"], d["_local_name"] = True, "", None
-        d["_parameters"], d["_buffers"], d["_modules"] = OrderedDict(), OrderedDict(), OrderedDict()
-        d["_non_persistent"] = set()
+        self.__dict__.update(training=True, _path="", _local_name=None, _parameters=OrderedDict(),
+                             _buffers=OrderedDict(), _modules=OrderedDict(), _non_persistent=set())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -263,9 +261,9 @@ class _ModuleSequence(Module):
         items = list(self._modules.items())
         if isinstance(index, slice):
             part = type(self)()
-            for name, m in items[index]:    # registered without renaming: the modules stay where
-                part._modules[name] = m     # they are in the original tree
-                part.__dict__[name] = m
+            # registered without renaming: the modules stay where they are in the original tree
+            part._modules.update(items[index])
+            part.__dict__.update(items[index])
             return part
         if not -len(items) <= index < len(items):
             raise IndexError(f"{type(self).__name__}: index {index} is out of range for "

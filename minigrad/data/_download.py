@@ -72,10 +72,7 @@ class _ArrayUnpickler(pickle.Unpickler):
         if (module, name) not in _ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only NumPy arrays "
                                          "are allowed in this pickle")
-        if name == "_reconstruct":
-            core = getattr(xp, "_core", None) or xp.core
-            return core.multiarray._reconstruct
-        return getattr(xp, name)
+        return super().find_class(module, name)
 
 
 def load_array_pickle(stream, what):
