@@ -159,14 +159,6 @@ class _RNNBase(Module):
     def _weights(self, k, sfx):
         return [getattr(self, f"{n}_l{k}{sfx}", None) for n in _WEIGHTS]
 
-    def _check_state(self, h, expected, batched, what):
-        _check_tensor(h, what, type(self).__name__)
-        shape = expected if batched else expected[:1] + expected[2:]
-        if h.shape != shape:
-            raise ValueError(f"{type(self).__name__}: {what} has shape {h.shape}; expected "
-                             f"{shape} (num_layers * num_directions, batch, hidden_size)")
-        return h if batched else h.unsqueeze(1)
-
     def forward(self, input, hx=None):
         cls, I = type(self).__name__, self.input_size
         _check_tensor(input, "input", cls)
@@ -186,8 +178,13 @@ class _RNNBase(Module):
             if len(hx) != n_state:
                 raise ValueError(f"{cls}: hx must be {'(h_0, c_0)' if n_state == 2 else 'h_0'}, "
                                  f"got {len(hx)} tensors")
-            states = [self._check_state(h, (L * D, N, H), batched, name)
-                      for h, name in zip(hx, ("h_0", "c_0"))]
+            shape = (L * D, N, H) if batched else (L * D, H)
+            for h, name in zip(hx, ("h_0", "c_0")):
+                _check_tensor(h, name, cls)
+                if h.shape != shape:
+                    raise ValueError(f"{cls}: {name} has shape {h.shape}; expected {shape} "
+                                     "(num_layers * num_directions, batch, hidden_size)")
+            states = [h if batched else h.unsqueeze(1) for h in hx]
         finals = []
         for k in range(L):
             if k and self.dropout:
@@ -267,9 +264,8 @@ class _CellBase(Module):
         else:
             state = tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
             expected = (x.shape[0], H) if batched else (H,)
-            if len(state) != n_state or any(not isinstance(s, Tensor) or s.shape != expected
-                                            for s in state):
-                got = [getattr(s, "shape", type(s).__name__) for s in state]
+            got = [getattr(s, "shape", type(s).__name__) for s in state]
+            if got != [expected] * n_state or not all(isinstance(s, Tensor) for s in state):
                 raise ValueError(f"{cls}: hx must be {n_state} tensor(s) of shape {expected} "
                                  f"for input {input.shape}, got {got}")
             state = state if batched else tuple(s.unsqueeze(0) for s in state)
