@@ -156,9 +156,6 @@ class _RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def _weights(self, k, sfx):
-        return [getattr(self, f"{n}_l{k}{sfx}", None) for n in _WEIGHTS]
-
     def forward(self, input, hx=None):
         cls, I = type(self).__name__, self.input_size
         _check_tensor(input, "input", cls)
@@ -192,7 +189,8 @@ class _RNNBase(Module):
             outs = []
             for d, sfx in enumerate(("", "_reverse")[:D]):
                 state = tuple(s[k * D + d] for s in states)
-                out, state = _run_direction(self.mode, x, state, *self._weights(k, sfx), d == 1)
+                weights = [getattr(self, f"{n}_l{k}{sfx}", None) for n in _WEIGHTS]
+                out, state = _run_direction(self.mode, x, state, *weights, d == 1)
                 outs.append(out)
                 finals.append(state)
             x = outs[0] if D == 1 else mg.concatenate(outs, 2)

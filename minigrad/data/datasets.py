@@ -132,17 +132,14 @@ class MNIST(ImageDataset):
             except (OSError, ValueError, subprocess.SubprocessError) as e:
                 errors.append(f"{type(e).__name__}: {e}")
         paths = [locate(n) for n in names]
-        if None in paths:
-            raise FileNotFoundError(self._missing_message(names, paths, local, errors))
-        return paths
-
-    def _missing_message(self, names, paths, local, errors):
-        """What to do about missing files; `errors` were met downloading (none if not tried)."""
-        wanted = ", ".join(f"{n}.gz" for n, p in zip(names, paths) if p is None)
-        tried = "\nDownloading failed:\n  " + "\n  ".join(errors[-6:]) if errors else ""
-        return (f"{type(self).__name__}: data files not found. Place {wanted} (the official IDX "
+        if None in paths:       # say what to do, and what went wrong downloading (if it was tried)
+            wanted = ", ".join(f"{n}.gz" for n, p in zip(names, paths) if p is None)
+            tried = "\nDownloading failed:\n  " + "\n  ".join(errors[-6:]) if errors else ""
+            raise FileNotFoundError(
+                f"{type(self).__name__}: data files not found. Place {wanted} (the official IDX "
                 f"files, gzipped or not) in {local}/, or set MINIGRAD_DATA to a folder holding "
                 f"{self.folder}/; {self.how_to_get}.{tried}")
+        return paths
 
 
 class FashionMNIST(MNIST):
