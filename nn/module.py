@@ -60,8 +60,10 @@ class Module(Model):
                 raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} "
                                 f"to {name!r}, which holds a {kind.__name__} (assign a "
                                 f"{kind.__name__} or None)")
+        # a name leaves its registry, but a buffer stays one when it gets a tensor (or None)
+        stays = value is None or isinstance(value, Tensor) and not isinstance(value, Parameter)
         for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
-            if name in registry and not (registry is d["_buffers"] and _is_buffer_value(value)):
+            if name in registry and not (registry is d["_buffers"] and stays):
                 del registry[name]
         if isinstance(value, Parameter):
             d["_parameters"][name] = value
@@ -223,10 +225,6 @@ class Module(Model):
         if not self._modules and len(lines) <= 1:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
-
-
-def _is_buffer_value(value):
-    return value is None or isinstance(value, Tensor) and not isinstance(value, Parameter)
 
 
 class _ModuleSequence(Module):

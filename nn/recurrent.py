@@ -61,8 +61,7 @@ class Embedding(Module):
         if _weight is not None:
             self.weight = Parameter(mg.tensor(_weight.detach()))       # a copy
             return
-        self.weight = Parameter(mg.zeros(num_embeddings, embedding_dim))
-        init.normal_(self.weight)
+        self.weight = init.normal_(Parameter(mg.zeros(num_embeddings, embedding_dim)))
         if self.padding_idx is not None:
             with mg.no_grad():
                 self.weight[self.padding_idx] = 0.0
