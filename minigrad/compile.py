@@ -17,9 +17,10 @@
    outputs (NumPy's `out=`), a reshape that must copy copies once, into its buffer; the other
    operations (pooling windows, padding, indexing) compute
    a fresh array that is copied into theirs, and the optimizer's update functions run again on
-   the live parameters and state (so a changed learning rate counts). Results are returned as
-   fresh tensors. Not done yet: reusing dead temporaries' buffers and fusing elementwise chains
-   (numexpr).
+   the live parameters and state (so a changed learning rate counts). A temporary's buffer is
+   one that an earlier temporary, dead by then (its last reader has run), leaves free, where one
+   is large enough. Results are returned as fresh tensors. Not done yet: fusing elementwise
+   chains (numexpr).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
@@ -234,17 +235,35 @@ def _in_place(kind, fn, params, out):
     return kind == "prim" and fn in _UFUNCS and not params and out is not None
 
 
+def _buffers(rec, result):
+    """A buffer per region: state from outside is its own memory; inputs and temporaries get
+    buffers the program owns, a temporary the smallest one that a dead region (its last reader
+    ran before the temporary is made) leaves free."""
+    last = {id(rec.slots[i].region): len(rec.instrs) for i in result}      # read at the end
+    for j, instr in enumerate(rec.instrs):
+        for i in _uses(instr):
+            last[id(rec.slots[i].region)] = max(last.get(id(rec.slots[i].region), j), j)
+    bufs, free = {}, []     # free: [the last instruction that reads it, buffer]
+    for r in rec.regions:   # in the order they were made
+        if r.kind != "made":
+            bufs[id(r)] = _flat(r.ref) if r.kind == "outer" else xp.empty(r.nbytes, xp.uint8)
+            continue
+        fits = [f for f in free if f[0] < r.maker and f[1].nbytes >= r.nbytes]
+        pick = min(fits, key=lambda f: f[1].nbytes) if fits else [0, xp.empty(r.nbytes, xp.uint8)]
+        pick[0], bufs[id(r)] = last.get(id(r), r.maker), pick[1]
+        free += [] if fits else [pick]
+    return bufs
+
+
 class _Program:
     """The replay of one recording: a buffer per region, an array view per slot."""
 
     def __init__(self, rec, inputs, result):
-        # inputs and temporaries get buffers the program owns
-        bufs = {id(r): _flat(r.ref) if r.kind == "outer" else xp.empty(r.nbytes, xp.uint8)
-                for r in rec.regions}
-        self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
-                                 strides=s.strides) for s in rec.slots]
         self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
+        bufs = _buffers(rec, self.result)
+        self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
+                                 strides=s.strides) for s in rec.slots]
         self.instrs, self.slots = rec.instrs, rec.slots
         # tensors from outside the step (parameters) must still hold the arrays replay reads
         self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]

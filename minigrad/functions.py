@@ -230,10 +230,8 @@ def log_softmax(x, axis):
 
 
 def reshape(x, shape):
-    if shape == x.shape:
-        return x
     try:
-        return ops.Reshape.apply(x, shape=shape)
+        return ops.reshape(x, shape)
     except (ValueError, TypeError):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
                          f"into {shape}") from None
@@ -257,10 +255,8 @@ def transpose(x, order):
 
 
 def expand(x, shape):
-    if shape == x.shape:
-        return x
     try:
-        return ops.Expand.apply(x, shape=shape)
+        return ops.expand(x, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
 

@@ -2,26 +2,11 @@
 
 Each method hands its work to one primitive (minigrad/ops.py) or, when there are arguments to read
 and check or a composite to build, to the function of the same name in minigrad/functions.py; the
-torch-vocabulary methods declared as `name = _Composite()` are tensor_ops.<name> itself.
+torch-vocabulary methods listed in METHODS at the end are tensor_ops.<name> itself.
 """
-import types
-
 from . import autograd, ops
 from . import backend as B
 from .backend import xp
-
-
-class _Composite:
-    """A Tensor method that is the composite of the same name in tensor_ops.py, which takes the
-    tensor first as torch.<name> does: `x.sort(1)` is `tensor_ops.sort(x, 1)`. Read on the class
-    it is that function (its signature and docstring); on a tensor, the function bound to it."""
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, tensor, owner=None):
-        fn = getattr(TO, self.name)
-        return fn if tensor is None else types.MethodType(fn, tensor)
 
 
 class Tensor:
@@ -266,13 +251,8 @@ class Tensor:
         dim, keepdim = F.reduction_args(dim, keepdim, numpy)
         return ops.Sum.apply(self, axis=F.axes(dim, self.shape, "sum"), keepdims=keepdim)
 
-    max = _Composite()
-    min = _Composite()
-
     def mean(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         return F.mean(self, *F.reduction_args(dim, keepdim, numpy))
-
-    var = _Composite()
 
     def logsumexp(self, dim=None, keepdim: bool = False, **numpy) -> "Tensor":
         """log(sum(exp(x))) over `dim`, computed stably."""
@@ -399,85 +379,26 @@ class Tensor:
     __imul__ = lambda self, o: self._augmented(o, Tensor.mul_, Tensor.__mul__)
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
-    # --- torch's vocabulary: each method is the composite of the same name in tensor_ops.py ---
-
-    clamp = _Composite()
-    floor = _Composite()
-    ceil = _Composite()
-    trunc = _Composite()
-    sign = _Composite()
-    isnan = _Composite()
-    isinf = _Composite()
-    isfinite = _Composite()
-    round = _Composite()
-    sin = _Composite()
-    cos = _Composite()
-    log1p = _Composite()
-    expm1 = _Composite()
-    rsqrt = _Composite()
-    pow = _Composite()
-    square = _Composite()
-    nan_to_num = _Composite()
-    logaddexp = _Composite()
-    std = _Composite()
-
     def amax(self, dim=(), keepdim=False):
         return TO.amax(self, dim, keepdim)
 
     def amin(self, dim=(), keepdim=False):
         return TO.amin(self, dim, keepdim)
 
-    prod = _Composite()
-    cumsum = _Composite()
-    cumprod = _Composite()
-    norm = _Composite()
-    argsort = _Composite()
-    sort = _Composite()
-    topk = _Composite()
-    take_along_dim = _Composite()
-    gather = _Composite()
-    scatter_add = _Composite()
-    scatter = _Composite()
-    index_select = _Composite()
-    masked_fill = _Composite()
-    tril = _Composite()
-    triu = _Composite()
-    flip = _Composite()
-    roll = _Composite()
-    split = _Composite()
-    chunk = _Composite()
-    unbind = _Composite()
-    repeat = _Composite()
-    tile = _Composite()
-    repeat_interleave = _Composite()
-    expand_as = _Composite()
-
     view = reshape
-
-    unflatten = _Composite()
-    movedim = _Composite()
-    bmm = _Composite()
-    outer = _Composite()
-    matmul = _Composite()
-
     dim = lambda self: self.ndim
-
-    numel = lambda self: self.size
-
-    clone = _Composite()
-
     contiguous = lambda self: self      # NumPy arrays need no contiguous copy
-
-    type_as = _Composite()
-    to = _Composite()
-    new_zeros = _Composite()
-    where = _Composite()
-    lerp = _Composite()
-    diagonal = _Composite()
-    narrow = _Composite()
-
-    clip = clamp
 
 
 from . import functions as F  # noqa: E402  (circular: bound after Tensor, which it imports)
 from . import tensor_ops as TO  # noqa: E402  (the same)
+
+# torch's vocabulary: each of these methods is the function of the same name in tensor_ops.py,
+# which takes the tensor first as torch.<name> does (`x.sort(1)` is `tensor_ops.sort(x, 1)`)
+METHODS = """clamp clip floor ceil trunc sign isnan isinf isfinite round sin cos log1p expm1
+    rsqrt pow square nan_to_num logaddexp max min var std prod cumsum cumprod norm argsort sort
+    topk take_along_dim gather scatter_add scatter index_select masked_fill tril triu flip roll
+    split chunk unbind repeat tile repeat_interleave expand_as unflatten movedim bmm outer matmul
+    numel clone type_as to new_zeros where lerp diagonal narrow""".split()
+for _name in METHODS:
+    setattr(Tensor, _name, getattr(TO, _name))
