@@ -24,7 +24,8 @@ mask, a detached maximum), which a model file could not replay, from those it ca
 value filled to a shape that follows the batch (an initial state of zeros; so a data mask that
 both example inputs leave uniform is taken for one) becomes an Expand, the detached maximum that
 softmax subtracts a ReduceMax, a number that grows with the batch (a mean's count) that count
-computed from the input's shape. Any other fails with an error naming the primitive, as does a
+computed from the input's shape; a Where between equal values (a detached copy that stops a
+gradient) is its recorded input. Any other fails with an error naming the primitive, as does a
 primitive with no ONNX lowering (Remainder, the adjoints IndexAdd and WindowsAdd outside
 conv_transpose2d and fold, boolean indexing).
 
@@ -358,6 +359,11 @@ class _Graph:
     def _lower(self, op, op2):
         """Emit one primitive (`op2`: the same op in the second recording)."""
         kind, out = type(op).__name__, self.first.made[id(op)]
+        kept = [t for t in op.inputs if t._ctx is not None or t.requires_grad]
+        if kind == "Where" and kept and not _filled(op.cond, op2.cond) and all(
+                xp.array_equal(*(t.data for t in o.inputs)) for o in (op, op2)):
+            self.names[id(out)] = self.name(kept[0])    # between equal values: to stop a
+            return                                      # gradient (Embedding's padding row)
         self._check_constants(op, op2)
         x = [self.name(t) for t in op.inputs]
         if kind in _SAME:
