@@ -13,9 +13,10 @@
 2. The two recordings must agree: the same operations wired the same way, and every array made
    from NumPy data inside the step equal on both calls. Anything else is refused.
 3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
-   elementwise primitives, matmuls, relu, sums and maxima write straight into their preallocated
+   elementwise primitives, matmuls, relu, sums, maxima, padding, concatenation, the windows'
+   scatter-add and backward's relu and max-pool masks write straight into their preallocated
    outputs (NumPy's `out=`), a reshape that must copy copies once, into its buffer; the other
-   operations (pooling windows, padding, indexing) compute
+   operations (indexing, the optimizer's arithmetic) compute
    a fresh array that is copied into theirs, and the optimizer's update functions run again on
    the live parameters and state (so a changed learning rate counts). A temporary's buffer is
    one that an earlier temporary, dead by then (its last reader has run), leaves free, where one
@@ -58,9 +59,28 @@ def _reshape_into(out, a, shape):
         out[...] = a.reshape(shape)
 
 
-# the primitives that replay writes straight into their output; the others are computed, copied
+def _pad_into(out, a, widths, value):
+    out.fill(value)
+    out[tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))] = a
+
+
+def _scatter_into(out, g, shape, axes, size, stride, dilation):
+    out.fill(0)
+    ops.scatter_windows(out, g, axes, stride, dilation)
+
+
+def _share_into(out, a, top, axis):
+    xp.equal(a, top, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+
+
+# the primitives (and backward's masks) that replay writes straight into their output; the others
+# are computed, then copied
 _INTO = {**{cls: (lambda out, *a, f=f: f(*a, out=out)) for cls, f in _UFUNCS.items()},
-         ops.MatMul: _matmul_into, ops.Reshape: _reshape_into,
+         ops.MatMul: _matmul_into, ops.Reshape: _reshape_into, ops.Pad: _pad_into,
+         ops.WindowsAdd: _scatter_into, ops._max_share: _share_into,
+         ops._keep: lambda out, a, dtype: xp.subtract(1, xp.less_equal(a, 0, out=out), out=out),
+         ops.Concat: lambda out, *arrays, axis: xp.concatenate(arrays, axis=axis, out=out),
          ops.Relu: lambda out, a: xp.maximum(0, a, out=out),
          ops.Sum: lambda out, a, axis, keepdims: a.sum(axis, keepdims=keepdims, out=out),
          ops.Max: lambda out, a, axis, keepdims: a.max(axis, keepdims=keepdims, out=out)}
@@ -277,15 +297,13 @@ class _Program:
         for i, x in zip(self.inputs, args):
             self.views[i][...] = x.data
         for kind, fn, ins, params, out in self.instrs:
-            if kind == "host":
-                value = fn(*[self._resolve(a) for a in ins])
-            else:
-                arrays = [self.views[i] for i in ins]
-                kwargs = {k: self._resolve(v) for k, v in params.items()}
-                if fn in _INTO and out is not None:
-                    _INTO[fn](self.views[out], *arrays, **kwargs)
-                    continue        # written in place: no temporary
-                value = fn().forward(*arrays, **kwargs)
+            host = kind == "host"
+            arrays = [self._resolve(a) if host else self.views[a] for a in ins]
+            kwargs = {k: self._resolve(v) for k, v in params.items()}
+            if fn in _INTO and out is not None:
+                _INTO[fn](self.views[out], *arrays, **kwargs)
+                continue        # written in place: no temporary
+            value = fn(*arrays) if host else fn().forward(*arrays, **kwargs)
             if out is not None:
                 self.views[out][...] = value
         return [Tensor._wrap(self.views[i].copy()) for i in self.result]

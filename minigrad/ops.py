@@ -440,17 +440,22 @@ class WindowsAdd(Primitive):
         order = sorted(range(len(shape)), key=lambda i: -abs(g.strides[i]))
         out = xp.zeros([shape[i] for i in order], g.dtype).transpose(xp.argsort(order))
         # ^ laid out in g's memory order, so every strided add below walks both arrays alike
-        counts = g.shape[g.ndim - len(axes):]            # window offsets
-        outs = [g.shape[ax] for ax in axes]              # window positions per axis
-        for offset in itertools.product(*[range(k) for k in counts]):
-            dst = [slice(None)] * len(shape)
-            for ax, o, s, d, n in zip(axes, offset, stride, dilation, outs):
-                dst[ax] = slice(o * d, o * d + s * (n - 1) + 1, s)
-            out[tuple(dst)] += g[(Ellipsis,) + offset]
-        return out
+        return scatter_windows(out, g, axes, stride, dilation)
 
     def backward(self, g):
         return (Windows.apply(g, **self.params),)
+
+
+def scatter_windows(out, g, axes, stride, dilation):
+    """Add each window of g (..., k1, k2 ...) into `out` at its place; returns out."""
+    counts = g.shape[g.ndim - len(axes):]            # window offsets
+    outs = [g.shape[ax] for ax in axes]              # window positions per axis
+    for offset in itertools.product(*[range(k) for k in counts]):
+        dst = [slice(None)] * out.ndim
+        for ax, o, s, d, n in zip(axes, offset, stride, dilation, outs):
+            dst[ax] = slice(o * d, o * d + s * (n - 1) + 1, s)
+        out[tuple(dst)] += g[(Ellipsis,) + offset]
+    return out
 
 
 # Masks that backward computes from values, run through host() so a compiled step recomputes them
