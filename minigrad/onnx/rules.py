@@ -229,9 +229,10 @@ def _recurrent(kind, reverse, **attrs):
             for t in op.inputs:
                 if any(t is leaf for leaf in leaves):
                     used[type(op).__name__, len(op.scope) - depth] = t
-        w_ih, w_hh = used[("Permute", 1)], used[("Permute", 0)]
+        w_ih, w_hh = used.get(("Permute", 1)), used.get(("Permute", 0))
         biases = [used.get(("Expand", 1)), used.get(("Expand", 0))]
-        if any(key in used and used[key].data.any() for key in [("MatMul", 0), ("Mul", 1)]):
+        if w_ih is None or w_hh is None or any(
+                key in used and used[key].data.any() for key in [("MatMul", 0), ("Mul", 1)]):
             return None
 
         def onnx_layout(t):
