@@ -20,8 +20,8 @@
    a fresh array that is copied into theirs, and the optimizer's update functions run again on
    the live parameters and state (so a changed learning rate counts). A temporary's buffer is
    one that an earlier temporary, dead by then (its last reader has run), leaves free, where one
-   is large enough. Results are returned as fresh tensors. Not done yet: fusing elementwise
-   chains (numexpr).
+   is large enough. Results are returned as fresh tensors. Not done: fusing elementwise chains
+   (measured with numexpr, it gains nothing at one thread: docs/compile.md).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
@@ -80,6 +80,7 @@ _INTO = {**{cls: (lambda out, *a, f=f: f(*a, out=out)) for cls, f in _UFUNCS.ite
          ops.MatMul: _matmul_into, ops.Reshape: _reshape_into, ops.Pad: _pad_into,
          ops.WindowsAdd: _scatter_into, ops._max_share: _share_into,
          ops._keep: lambda out, a, dtype: xp.subtract(1, xp.less_equal(a, 0, out=out), out=out),
+         # ^ 1 - (a <= 0): ops._keep's ~(a <= 0), nan included, with no boolean temporary
          ops.Concat: lambda out, *arrays, axis: xp.concatenate(arrays, axis=axis, out=out),
          ops.Relu: lambda out, a: xp.maximum(0, a, out=out),
          ops.Sum: lambda out, a, axis, keepdims: a.sum(axis, keepdims=keepdims, out=out),
@@ -269,9 +270,13 @@ def _buffers(rec, result):
             bufs[id(r)] = _flat(r.ref) if r.kind == "outer" else xp.empty(r.nbytes, xp.uint8)
             continue
         fits = [f for f in free if f[0] < r.maker and f[1].nbytes >= r.nbytes]
-        pick = min(fits, key=lambda f: f[1].nbytes) if fits else [0, xp.empty(r.nbytes, xp.uint8)]
-        pick[0], bufs[id(r)] = last.get(id(r), r.maker), pick[1]
-        free += [] if fits else [pick]
+        if fits:
+            entry = min(fits, key=lambda f: f[1].nbytes)
+        else:
+            entry = [0, xp.empty(r.nbytes, xp.uint8)]
+            free.append(entry)
+        entry[0] = last.get(id(r), r.maker)     # busy until this region's last reader
+        bufs[id(r)] = entry[1]
     return bufs
 
 
