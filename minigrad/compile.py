@@ -251,9 +251,9 @@ def _uses(instr):
     return [i for i in [*ins, out] if isinstance(i, int)] + refs
 
 
-def _in_place(kind, fn, params, out):
-    """Whether replay writes the instruction straight into its output with a ufunc's out=."""
-    return kind == "prim" and fn in _UFUNCS and not params and out is not None
+def _in_place(fn, out):
+    """Whether replay writes the instruction straight into its output (the _INTO table)."""
+    return fn in _INTO and out is not None
 
 
 def _buffers(rec, result):
@@ -305,7 +305,7 @@ class _Program:
             host = kind == "host"
             arrays = [self._resolve(a) if host else self.views[a] for a in ins]
             kwargs = {k: self._resolve(v) for k, v in params.items()}
-            if fn in _INTO and out is not None:
+            if _in_place(fn, out):
                 _INTO[fn](self.views[out], *arrays, **kwargs)
                 continue        # written in place: no temporary
             value = fn(*arrays) if host else fn().forward(*arrays, **kwargs)
@@ -319,7 +319,7 @@ class _Program:
         lines = ["digraph program {", '  node [shape=box, style=filled, fontname="Helvetica"];']
         for j, instr in enumerate(self.instrs):
             kind, fn, ins, params, out = instr
-            color = "#cfe2f3" if _in_place(kind, fn, params, out) else \
+            color = "#cfe2f3" if _in_place(fn, out) else \
                 "#eeeeee" if kind == "prim" else "#fff2cc"
             lines.append(f'  i{j} [label="{_describe(instr)}", fillcolor="{color}"];')
             makers = {self.slots[i].region.maker for i in _uses(instr) if i != out}
