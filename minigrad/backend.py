@@ -101,16 +101,17 @@ def set_num_threads(n: int) -> bool:
     return True
 
 
-def keep_freed_memory(limit: int = 32 << 20) -> bool:
-    """Ask glibc's malloc to keep freed blocks of up to `limit` bytes for reuse rather than hand
-    them back to the OS at once. numpy allocates every temporary afresh, and faulting those pages
-    in again took half the time of a LeNet-5 training step (docs/benchmarks.md). Returns False,
-    changing nothing, where malloc is not glibc's."""
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse rather than hand it back to the OS: every
+    block comes from the heap (none from its own mmap, which free() unmaps at once) and the heap is
+    not trimmed. numpy allocates every temporary afresh, and faulting those pages in again took
+    half the time of a LeNet-5 step and a third of a ResNet one (docs/benchmarks.md). Returns
+    False, changing nothing, where malloc is not glibc's."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):
         return False
-    return bool(mallopt(-3, limit)) and bool(mallopt(-1, 2 * limit))   # M_MMAP_, M_TRIM_THRESHOLD
+    return bool(mallopt(-4, 0)) and bool(mallopt(-1, 2**31 - 1))      # M_MMAP_MAX, M_TRIM_THRESHOLD
 
 
 def _configure():

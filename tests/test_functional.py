@@ -613,6 +613,33 @@ def test_backend_keeps_freed_memory_on_glibc():
     assert backend_settings().endswith("True")
 
 
+PAGE_FAULTS = """
+import resource, minigrad as mg
+a, b = mg.randn(2000, 64, requires_grad=True), mg.randn(64, 6000, requires_grad=True)
+def step():                    # temporaries of 48 MB, over glibc's largest mmap threshold
+    a.grad = b.grad = None
+    (a @ b).relu().sum().backward()
+for _ in range(3):
+    step()
+start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
+def test_backend_reuses_freed_memory_without_faulting_it_in_again():
+    """Once warmed up, a step's large temporaries come from memory malloc kept: (almost) no page
+    faults, where glibc's defaults fault in every page of every one of them again."""
+    def faults(**env):
+        out = subprocess.run([sys.executable, "-c", PAGE_FAULTS], capture_output=True, text=True,
+                             env={**os.environ, "NUMPY_MADVISE_HUGEPAGE": "0", **env}, check=True)
+        return int(out.stdout)                # ^ 4 KiB pages, so that the control below counts
+    assert faults() < 300
+    assert faults(MINIGRAD_KEEP_MEMORY="0") > 10_000        # 11,700 pages per 48 MB temporary
+
+
 @pytest.mark.parametrize("op", ["+", "-", "*"])
 def test_backend_binary_numexpr_and_numpy_agree(op, monkeypatch):
     """Large float work goes through numexpr at 2 threads; numpy's numbers are the same."""
