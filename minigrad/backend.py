@@ -5,11 +5,6 @@ import os
 import numpy as xp
 from numpy.lib.stride_tricks import as_strided
 
-try:
-    import numexpr                  # optional (the `speed` extra): elementwise work on all threads
-except ImportError:
-    numexpr = None
-
 ndarray = xp.ndarray
 float16, float32, float64 = xp.float16, xp.float32, xp.float64
 int8, int16, int32, int64, uint8, bool_ = xp.int8, xp.int16, xp.int32, xp.int64, xp.uint8, xp.bool_
@@ -61,43 +56,20 @@ def strided_view(a, shape, strides):
     return view
 
 
-# BLAS threads behind matmul (and numexpr's, below). One: on the 2-core machine measured idle,
-# a second thread made every workload slower, and whenever another process wants the other core
-# OpenBLAS's second thread spins and waits (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n opts in
-# to more.
+# BLAS threads behind matmul. One: on the 2-core machine measured idle, a second thread made
+# every workload slower, and whenever another process wants the other core OpenBLAS's second
+# thread spins and waits (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n opts in to more.
 DEFAULT_NUM_THREADS = 1
 
 
-# Elementwise primitives on float arrays of at least this many elements run through numexpr when
-# more than one thread is set: on a 2-core machine it took 0.4x numpy's time for a product of
-# 1.3 M floats at 2 threads, but 1.7x at 1 thread (docs/benchmarks.md).
-PARALLEL_SIZE = 1 << 17
-_threads = 1
-_BINARY = {"+": xp.add, "-": xp.subtract, "*": xp.multiply}
-
-
-def binary(op: str, a, b):
-    """a op b for op in '+', '-', '*' and arrays of one shape and dtype; the same numbers whether
-    numexpr or numpy computes them."""
-    if numexpr is not None and _threads > 1 and a.size >= PARALLEL_SIZE and \
-            a.dtype == b.dtype and a.dtype in (float32, float64):
-        return numexpr.evaluate(f"a {op} b", local_dict={"a": a, "b": b})
-    return _BINARY[op](a, b)
-
-
 def set_num_threads(n: int) -> bool:
-    """Use `n` threads for the BLAS behind matmul (through threadpoolctl, an optional dependency)
-    and for large elementwise work (through numexpr, optional too); returns False when
-    threadpoolctl is missing, so BLAS keeps its own setting."""
-    global _threads
-    _threads = int(n)
-    if numexpr is not None:
-        numexpr.set_num_threads(_threads)
+    """Use `n` threads for the BLAS behind matmul (through threadpoolctl, an optional dependency);
+    returns False when threadpoolctl is missing, so BLAS keeps its own setting."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return False
-    threadpool_limits(_threads, user_api="blas")
+    threadpool_limits(int(n), user_api="blas")
     return True
 
 

@@ -21,7 +21,7 @@
    the live parameters and state (so a changed learning rate counts). A temporary's buffer is
    one that an earlier temporary, dead by then (its last reader has run), leaves free, where one
    is large enough. Results are returned as fresh tensors. Not done: fusing elementwise chains
-   (measured with numexpr, it gains nothing at one thread: docs/compile.md).
+   (measured with numexpr, it gains nothing: docs/compile.md).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy

@@ -640,22 +640,3 @@ def test_backend_reuses_freed_memory_without_faulting_it_in_again():
     assert faults(MINIGRAD_KEEP_MEMORY="0") > 10_000        # 11,700 pages per 48 MB temporary
 
 
-@pytest.mark.parametrize("op", ["+", "-", "*"])
-def test_backend_binary_numexpr_and_numpy_agree(op, monkeypatch):
-    """Large float work goes through numexpr at 2 threads; numpy's numbers are the same."""
-    import minigrad.backend as B
-    numexpr = require("numexpr")
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((4, B.PARALLEL_SIZE // 2), dtype=np.float32)
-    b = np.broadcast_to(rng.standard_normal((1, B.PARALLEL_SIZE // 2), dtype=np.float32), a.shape)
-    calls = []
-    monkeypatch.setattr(numexpr, "evaluate", lambda *args, _e=numexpr.evaluate, **kw:
-                        calls.append(args) or _e(*args, **kw))
-    monkeypatch.setattr(B, "_threads", 2)
-    fast = B.binary(op, a, b)
-    assert len(calls) == 1
-    monkeypatch.setattr(B, "numexpr", None)
-    plain = B.binary(op, a, b)
-    assert fast.dtype == plain.dtype == np.float32 and fast.shape == a.shape
-    np.testing.assert_array_equal(fast, plain)
-    np.testing.assert_array_equal(plain, {"+": a + b, "-": a - b, "*": a * b}[op])
