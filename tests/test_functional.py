@@ -138,17 +138,36 @@ def test_conv2d_random_direction_check():
 
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv2d_1x1_fast_path_agrees_with_im2col(groups):
+    """groups > 1: the 1x1 matmul over channels; groups == 1: the columns path, windows of 1x1."""
     x = mg.tensor(randn(3, 4, 5, 7), requires_grad=True)
     w = mg.tensor(randn(6, 4 // groups, 1, 1, seed=1), requires_grad=True)
     y = F.conv2d(x, w, groups=groups)
-    ref = conv._conv2d_im2col(x, w, (1, 1), (1, 1), groups)
-    assert "Windows" not in op_names(y) and "Windows" in op_names(ref)
+    ref = conv._conv2d_groups(x, w, (1, 1), (1, 1), groups)
+    assert ("Windows" in op_names(y)) == (groups == 1) and "Windows" in op_names(ref)
     np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-12)
     g = randn(*y.shape, seed=2)
     gx, gw = mg.grad(y, [x, w], mg.tensor(g))
     rx, rw = mg.grad(ref, [x, w], mg.tensor(g))
     np.testing.assert_allclose(gx.numpy(), rx.numpy(), rtol=1e-12)
     np.testing.assert_allclose(gw.numpy(), rw.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_conv2d_and_pooling_keep_channels_outermost_memory(padding):
+    """conv2d leaves its output laid out as (C, H, W, N), pooling keeps that layout, and either
+    layout of the input gives the same values and gradients."""
+    a = randn(4, 3, 8, 8)
+    x = mg.tensor(a, requires_grad=True)
+    xt = mg.tensor(np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+                   requires_grad=True)
+    assert conv.channels_outermost(xt) and not conv.channels_outermost(x)
+    w = mg.tensor(randn(5, 3, 3, 3, seed=1))
+    ys = [F.max_pool2d(F.conv2d(t, w, padding=padding), 2) for t in (x, xt)]
+    assert all(conv.channels_outermost(y) for y in ys)
+    np.testing.assert_array_equal(ys[0].numpy(), ys[1].numpy())
+    g = mg.tensor(randn(*ys[0].shape, seed=2))
+    gx, gxt = (mg.grad(y, [t], g)[0] for y, t in zip(ys, (x, xt)))
+    np.testing.assert_array_equal(gx.numpy(), gxt.numpy())
 
 
 def test_conv2d_records_its_scope():

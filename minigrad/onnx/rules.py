@@ -18,24 +18,23 @@ def _find(members, cls, test=lambda op: True):
     return next((op for op in members if type(op) is cls and test(op)), None)
 
 
-def _pads(op, made):
-    """A Pad op's (before, after) widths of the last two axes, as ONNX's [top, left, bottom,
+def _pads(op, made, axes=(2, 3)):
+    """A Pad op's (before, after) widths of the two image axes, as ONNX's [top, left, bottom,
     right]; zeros without a Pad."""
     if op is None:
         return [0, 0, 0, 0]
-    lo = [s.start for s in op.inner[-2:]]
-    hi = [n - s.stop for s, n in zip(op.inner[-2:], made[id(op)].shape[-2:])]
-    return lo + hi
+    lo = [op.inner[a].start for a in axes]
+    return lo + [made[id(op)].shape[a] - op.inner[a].stop for a in axes]
 
 
 def _conv(members, x, leaves, out, trace):
     if not leaves or leaves[0].ndim != 4 or len(leaves) > 2:
         return None
     w, win, pad = leaves[0], _find(members, ops.Windows), _find(members, ops.Pad)
-    params = win.params if win else dict(stride=(1, 1), dilation=(1, 1))
+    params = win.params if win else dict(stride=(1, 1), dilation=(1, 1), axes=(2, 3))
     return "Conv", leaves, dict(kernel_shape=w.shape[2:], strides=params["stride"],
-                                pads=_pads(pad, trace.made), dilations=params["dilation"],
-                                group=x.shape[1] // w.shape[1])
+                                pads=_pads(pad, trace.made, params["axes"]),
+                                dilations=params["dilation"], group=x.shape[1] // w.shape[1])
 
 
 def _window_attrs(members, made):
@@ -45,11 +44,12 @@ def _window_attrs(members, made):
     if win is not None:
         p = win.params
         attrs = dict(kernel_shape=p["size"], strides=p["stride"], dilations=p["dilation"])
-    else:
+    else:       # the permute after the reshape moves the two window axes first
         tiles = _find(members, ops.Reshape, lambda op: made[id(op)].ndim == 6)
-        if tiles is None:
+        turn = tiles and _find(members, ops.Permute, lambda op: op.inputs[0] is made[id(tiles)])
+        if turn is None:
             return None
-        kernel = made[id(tiles)].shape[3], made[id(tiles)].shape[5]
+        kernel = tuple(made[id(tiles)].shape[a] for a in turn.axes[:2])
         attrs = dict(kernel_shape=kernel, strides=kernel, dilations=(1, 1))
     attrs["pads"] = _pads(pad, made)
     return attrs
