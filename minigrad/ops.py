@@ -66,6 +66,9 @@ class Mul(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
+        if a is b:              # x * x: one product for both (the engine adds them)
+            ga = g * a
+            return ga, ga
         return g * b if a.requires_grad else None, g * a if b.requires_grad else None
 
 

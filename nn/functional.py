@@ -151,7 +151,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             raise ValueError(f"batch_norm: training needs more than 1 value per channel, got input "
                              f"of shape {x.shape}")
         mean = x.mean(axes, keepdims=True)
-        d = x - mean
+        d = x + -mean           # backward negates the (1, C, 1, 1) gradient, not a full one
         var = (d * d).mean(axes, keepdims=True)
         if running_mean is not None:
             with mg.no_grad():

@@ -474,3 +474,20 @@ def test_each_leaf_owns_its_gradient_array():
         a.grad.mul_(2.0)
     np.testing.assert_array_equal(b.grad.data, np.ones(3, np.float32))
     np.testing.assert_array_equal(a.grad.data, np.full(3, 2.0, np.float32))
+
+
+def test_a_square_written_as_a_product_multiplies_once_in_backward():
+    """x * x: Mul's backward makes one product for both of its (equal) inputs; the gradient is
+    still 2 g x, and so is the second derivative."""
+    x = mg.tensor([0.5, -2.0, 3.0], requires_grad=True)
+    (gx,) = mg.grad((x * x).sum(), x, create_graph=True)
+    muls, stack = set(), [gx]
+    while stack:
+        op = stack.pop()._ctx
+        if op is not None and op.inputs is not None:
+            muls |= {id(op)} if type(op).__name__ == "Mul" else set()
+            stack.extend(op.inputs)
+    assert len(muls) == 1
+    np.testing.assert_array_equal(gx.numpy(), [1.0, -4.0, 6.0])
+    (hx,) = mg.grad(gx.sum(), x)
+    np.testing.assert_array_equal(hx.numpy(), [2.0, 2.0, 2.0])
