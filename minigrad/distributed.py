@@ -29,6 +29,7 @@ Size budget: 200 code lines
 import sys
 import time
 
+from .autograd import untraceable
 from .backend import xp
 from .tensor import Tensor
 
@@ -142,6 +143,7 @@ def average_gradients(parameters, bucket_bytes: int = BUCKET_BYTES):
     params = [p for p in parameters if p.requires_grad]
     if world_size == 1 or not params:
         return
+    untraceable("average_gradients (MPI communication)")
     for bucket in _buckets(params, bucket_bytes):
         dtype = bucket[0].dtype
         flat = xp.concatenate([p.grad.data.ravel() if p.grad is not None else

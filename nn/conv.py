@@ -101,13 +101,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     if dilation[0] * (KH - 1) >= padded[0] or dilation[1] * (KW - 1) >= padded[1]:
         raise ValueError(f"conv2d: kernel {(KH, KW)} with dilation {dilation} is larger than the "
                          f"padded input {padded} {_shapes(x, weight)}")
-    if groups == 1:
-        y = _conv2d_columns(x, weight, stride, dilation, ((top, bottom), (left, right)))
-    else:
-        if top or bottom or left or right:
-            x = x.pad(((0, 0), (0, 0), (top, bottom), (left, right)))
-        y = _conv2d_1x1(x, weight, groups) if (KH, KW) == (1, 1) and stride == (1, 1) else \
-            _conv2d_groups(x, weight, stride, dilation, groups)
+    y = _conv2d_columns(x, weight, stride, dilation, ((top, bottom), (left, right)), groups)
     return y if bias is None else y + bias.reshape(1, OC, 1, 1)
 
 
@@ -117,38 +111,22 @@ def channels_outermost(x):
     return x.data.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
-def _conv2d_columns(x, w, stride, dilation, pads):
-    """Windows as columns (C*KH*KW, OH*OW*N), one matmul -> (OC, OH*OW*N). The input is taken as
-    (C, H, W, N) (the padding copies it so), so that the copy into columns and the windows'
-    scatter-add in backward move rows of OW*N floats, not of OW (3-4x faster, docs/benchmarks.md);
-    the output stays laid out so, and the next conv2d, pooling or batch norm reads it that way."""
-    (N, C), (OC, _, KH, KW) = x.shape[:2], w.shape
+def _conv2d_columns(x, w, stride, dilation, pads, groups):
+    """Windows as columns (G, C/G*KH*KW, OH*OW*N), one matmul per group -> (G, OC/G, OH*OW*N).
+    The input is taken as (C, H, W, N) (the padding copies it so), so that the copy into columns
+    and the windows' scatter-add in backward move rows of OW*N floats, not of OW (3-4x faster,
+    docs/benchmarks.md); the output stays laid out so, and the next conv2d, pooling or batch
+    norm reads it that way."""
+    (N, C), (OC, _, KH, KW), G = x.shape[:2], w.shape, groups
     t = x.permute(1, 2, 3, 0)
     if any(pads[0] + pads[1]) or not channels_outermost(x) and N > 1:
         t = t.pad(((0, 0),) + pads + ((0, 0),))         # a fresh (C, H, W, N) array
     win = t.sliding_window((KH, KW), (1, 2), stride, dilation)          # (C, OH, OW, N, KH, KW)
     OH, OW = win.shape[1:3]
-    cols = win.permute(0, 4, 5, 1, 2, 3).reshape(C * KH * KW, OH * OW * N)
-    y = w.reshape(OC, C * KH * KW) @ cols
+    win = win.reshape(G, C // G, OH, OW, N, KH, KW)
+    cols = win.permute(0, 1, 5, 6, 2, 3, 4).reshape(G, C // G * KH * KW, OH * OW * N)
+    y = w.reshape(G, OC // G, C // G * KH * KW) @ cols
     return y.reshape(OC, OH, OW, N).permute(3, 0, 1, 2)
-
-
-def _conv2d_groups(x, w, stride, dilation, groups):
-    """Windows laid out as columns (G, C/G*KH*KW, N*OH*OW), then one matmul per group."""
-    N, C, OC, (KH, KW), G = x.shape[0], x.shape[1], w.shape[0], w.shape[2:], groups
-    win = x.sliding_window((KH, KW), (2, 3), stride, dilation)          # (N, C, OH, OW, KH, KW)
-    OH, OW = win.shape[2:4]
-    win = win.reshape(N, G, C // G, OH, OW, KH, KW)
-    cols = win.permute(1, 2, 5, 6, 0, 3, 4).reshape(G, C // G * KH * KW, N * OH * OW)
-    y = w.reshape(G, OC // G, C // G * KH * KW) @ cols                # (G, OC/G, N*OH*OW)
-    return y.reshape(OC, N, OH, OW).permute(1, 0, 2, 3)
-
-
-def _conv2d_1x1(x, w, groups):
-    """A 1x1, stride-1 convolution is a matmul over channels: (G, OC/G, C/G) @ (N, G, C/G, H*W)."""
-    (N, C, H, W), OC, G = x.shape, w.shape[0], groups
-    y = w.reshape(G, OC // G, C // G) @ x.reshape(N, G, C // G, H * W)    # (N, G, OC/G, H*W)
-    return y.reshape(N, OC, H, W)
 
 
 def _pool_args(x, kernel_size, stride, padding, dilation, op, pad_value=0.0):

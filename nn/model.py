@@ -13,6 +13,7 @@ import threading
 
 import minigrad as mg
 from minigrad import distributed as dist
+from minigrad.autograd import host
 from minigrad.data import DataLoader, TensorDataset
 
 from . import summary as _summary
@@ -121,7 +122,7 @@ class Model:
     _compiled = None
     _interrupted = False
 
-    def compile(self, optimizer, loss, metrics=(), lr: float | None = None):
+    def compile(self, optimizer, loss, metrics=(), lr: float | None = None, jit_compile="auto"):
         """Choose how fit trains and what fit and evaluate report (Keras's compile).
 
         Parameters
@@ -136,6 +137,9 @@ class Model:
             a final softmax or sigmoid is folded in likewise), or a function loss(output, target)
             -> 0-d Tensor.
         metrics : 'accuracy', 'mse', 'mae' or functions metric(output, target) -> number.
+        jit_compile : fit runs each training step through mg.compile (True; a step it cannot
+            replay raises CompileError), eagerly (False), or compiled unless refused, then eagerly
+            ('auto').
         """
         if isinstance(optimizer, str):
             lookup(optimizer.lower(), OPTIMIZERS, "optimizer")
@@ -147,7 +151,8 @@ class Model:
         self._compiled = {"optimizer": optimizer, "lr": lr, "loss": loss,
                           "loss_fn": lookup(loss, LOSSES, "loss"),
                           "metrics": [(m if isinstance(m, str) else m.__name__,
-                                       lookup(m, METRICS, "metric")) for m in metrics]}
+                                       lookup(m, METRICS, "metric")) for m in metrics],
+                          "jit_compile": jit_compile}
         self.optimizer = None if isinstance(optimizer, str) else optimizer
 
     def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
@@ -178,6 +183,7 @@ class Model:
         if resume_from is not None:
             self._restore(mg.load(resume_from), run)
         self._run, self.stop_training, self._interrupted = run, False, False
+        step = self._train_step(distributed, run, epochs)
         callbacks = [self.history, ProgressBar(epochs, len(train), verbose), *(callbacks or ())]
         _fire(callbacks, "set_model", self)
         _fire(callbacks, "on_train_begin")
@@ -191,14 +197,8 @@ class Model:
                     while run.step < len(train) and not self.stop_training:
                         x_batch, y_batch = next(batches)
                         _fire(callbacks, "on_batch_begin", run.step)
-                        out, loss = self._forward_loss(x_batch, y_batch)
-                        loss_value = self._finite(loss, run, epochs)
-                        self.optimizer.zero_grad()
-                        loss.backward()
-                        if distributed:
-                            dist.average_gradients(self.parameters())
-                        self.optimizer.step()
-                        logs = run.totals.add(self._metrics(out, y_batch, loss_value), len(x_batch))
+                        out, loss = step(x_batch, y_batch)
+                        logs = run.totals.add(self._metrics(out, y_batch, loss.item()), len(x_batch))
                         run.step += 1
                         _fire(callbacks, "on_batch_end", run.step - 1, logs)
                     logs = run.totals.means()
@@ -326,15 +326,53 @@ class Model:
         activate, loss_fn = fused
         return activate(z), loss_fn(z, y)
 
-    def _finite(self, loss, run, epochs):
-        """The loss as a float; a NaN or Inf stops fit before the update (checkpoints untouched)."""
-        value = loss.item()
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"fit: the loss is {value} at epoch {run.epoch + 1}/{epochs}, batch {run.step + 1}/"
-                f"{len(run.loader)} (counting from 1); stopped before this update, so the weights "
-                "hold the previous batch's values and checkpoints saved so far are untouched")
-        return value
+    def _train_step(self, distributed, run, epochs):
+        """step(x, y) -> (output, loss): forward, backward and the update, run through mg.compile
+        as compile's jit_compile says. A NaN or Inf loss stops fit before the update, compiled or
+        not (the check is a host computation, which a replay redoes), so the weights keep the
+        previous batch's values and checkpoints saved so far are untouched."""
+        def update(x, y):
+            out, loss = self._forward_loss(x, y)
+            host(finite, loss.data)
+            self.optimizer.zero_grad()
+            loss.backward()
+            if distributed:
+                dist.average_gradients(self.parameters())
+            self.optimizer.step()
+            done[:] = out, loss
+            return out, loss
+
+        def finite(value):
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"fit: the loss is {float(value)} at epoch {run.epoch + 1}/{epochs}, batch "
+                    f"{run.step + 1}/{len(run.loader)} (counting from 1); stopped before this "
+                    "update, so the weights hold the previous batch's values and checkpoints "
+                    "saved so far are untouched")
+
+        jit, done, compiled = self._compiled["jit_compile"], [], mg.compile(update)
+
+        def restore(kept):          # batch norm's running statistics, as before the batch
+            for b, a in kept:
+                b.data[...] = a
+
+        def step(x, y):
+            nonlocal jit
+            kept, done[:] = [(b, b.data.copy()) for b in self.buffers()], []
+            try:
+                return compiled(x, y) if jit else update(x, y)
+            except mg.CompileError:
+                if jit is True:
+                    raise
+                jit = False         # 'auto': eager from now on (distributed steps, dropout ...)
+                if done:            # refused after this batch's step had run
+                    return tuple(done)
+                restore(kept)
+                return step(x, y)
+            except FloatingPointError:
+                restore(kept)
+                raise
+        return step
 
     def _metrics(self, out, y, loss_value):
         logs = {"loss": loss_value}

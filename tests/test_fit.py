@@ -418,6 +418,81 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_the_last_checkpoint(tmp_
     assert np.isfinite(model.predict(x[:20]).numpy()).all()
 
 
+def counting_forward(model):
+    """Count the Python calls of the model's forward-and-loss (a replayed step makes none)."""
+    calls, forward = [], model._forward_loss
+    model._forward_loss = lambda x, y: calls.append(1) or forward(x, y)
+    return calls
+
+
+def conv_bn_net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+
+
+def images(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 1, 8, 8), dtype=np.float32), rng.integers(0, 3, n)
+
+
+@pytest.mark.parametrize("jit", [True, "auto"])
+def test_fit_replays_compiled_steps_bit_for_bit_as_eager(jit):
+    x, y = images(40)
+    runs = []
+    for mode in (jit, False):
+        mg.manual_seed(0)
+        model = conv_bn_net()
+        model.compile("adam", "cross_entropy", metrics=["accuracy"], jit_compile=mode)
+        calls = counting_forward(model)
+        history = model.fit(x, y, batch_size=10, epochs=3, verbose=0, seed=1)
+        runs.append((weights(model), history.history, len(calls)))
+    (w1, h1, c1), (w2, h2, c2) = runs
+    assert_same_weights(w1, w2)
+    assert h1 == h2
+    assert (c1, c2) == (3, 12)          # warm-up and two recordings, then 9 replays
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_fit_stops_at_a_nan_loss_before_the_update_compiled_or_not(jit):
+    """Weights, optimizer and batch norm's running statistics keep the last batch's values."""
+    x, y = images(40)
+    data = TensorDataset(x, y)              # holds x itself: the NaN below shows in epoch 3
+    mg.manual_seed(0)
+    model = conv_bn_net()
+    model.compile("sgd", "cross_entropy", jit_compile=jit)
+    calls, seen = counting_forward(model), []
+
+    class Poison(nn.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                data.arrays[0][35] = np.nan     # epoch 3, batch 4: a replayed step (call 12)
+
+        def on_batch_end(self, batch, logs=None):
+            seen.append(weights(model))
+    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 3/3, batch 4/4"):
+        model.fit(DataLoader(data, batch_size=10), epochs=3, callbacks=[Poison()], verbose=0)
+    assert len(calls) == (3 if jit else 12) and len(seen) == 11
+    assert_same_weights(weights(model), seen[-1])
+
+
+def test_fit_auto_trains_eagerly_what_compile_refuses():
+    """Dropout's random mask cannot be replayed: 'auto' goes on eagerly (the same run as
+    jit_compile=False), True raises."""
+    x, y = images(40)
+    results = []
+    for mode in ("auto", False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(64, 3))
+        model.compile("sgd", "cross_entropy", jit_compile=mode)
+        if mode is True:
+            with pytest.raises(mg.CompileError, match="random"):
+                model.fit(x, y, batch_size=10, epochs=2, verbose=0, seed=1)
+        else:
+            model.fit(x, y, batch_size=10, epochs=2, verbose=0, seed=1)
+            results.append(weights(model))
+    assert_same_weights(*results)
+
+
 _SCRIPT = textwrap.dedent("""
     import sys, time
     import numpy as np
