@@ -112,14 +112,15 @@ class Model(L.Layer, Module):
         self._sample_shape = shape
 
     # --- Keras's verbs over nn.Model's ------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, jit_compile="auto"):
         """optimizer: a name (Keras's defaults) or a keras.optimizers object; loss: a name, a
-        keras.losses object or a function(y_true, y_pred); metrics: names or keras.metrics."""
+        keras.losses object or a function(y_true, y_pred); metrics: names or keras.metrics;
+        jit_compile: whether fit runs its steps through mg.compile (nn.Model.compile)."""
         if loss is None:
             raise ValueError("compile: pass a loss, e.g. loss='sparse_categorical_crossentropy'")
         self._compile_args = (optimizer, loss, list(metrics or ()))
         super().compile(optimizers.get(optimizer), losses.get(loss),
-                        [keras_metrics.get(m) for m in metrics or ()])
+                        [keras_metrics.get(m) for m in metrics or ()], jit_compile=jit_compile)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
