@@ -56,9 +56,9 @@ def strided_view(a, shape, strides):
     return view
 
 
-# BLAS threads behind matmul. One: on the 2-core machine measured idle, a second thread made
-# every workload slower, and whenever another process wants the other core OpenBLAS's second
-# thread spins and waits (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n opts in to more.
+# BLAS threads behind matmul. One: on the 2-core machines measured idle, a second thread gained
+# 0.8-1.3x a step, and whenever another process wants the other core OpenBLAS's second thread
+# spins and waits, 2-4x slower (docs/benchmarks.md). $MINIGRAD_NUM_THREADS=n opts in to more.
 DEFAULT_NUM_THREADS = 1
 
 

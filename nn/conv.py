@@ -114,7 +114,7 @@ def channels_outermost(x):
 def _conv2d_columns(x, w, stride, dilation, pads, groups):
     """Windows as columns (G, C/G*KH*KW, OH*OW*N), one matmul per group -> (G, OC/G, OH*OW*N).
     The input is taken as (C, H, W, N) (the padding copies it so), so that the copy into columns
-    and the windows' scatter-add in backward move rows of OW*N floats, not of OW (3-4x faster,
+    and the windows' scatter-add in backward move rows of OW*N floats, not of OW (2-3x faster,
     docs/benchmarks.md); the output stays laid out so, and the next conv2d, pooling or batch
     norm reads it that way."""
     (N, C), (OC, _, KH, KW), G = x.shape[:2], w.shape, groups

@@ -146,6 +146,9 @@ class Model:
         elif not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")) or lr is not None:
             raise TypeError(f"compile: optimizer must be a name or an optimizer object (then pass "
                             f"no lr), got {type(optimizer).__name__} and lr={lr!r}")
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"compile: jit_compile must be True, False or 'auto', got "
+                             f"{jit_compile!r}")
         if isinstance(metrics, str) or callable(metrics):
             metrics = [metrics]
         self._compiled = {"optimizer": optimizer, "lr": lr, "loss": loss,

@@ -475,6 +475,11 @@ def test_fit_stops_at_a_nan_loss_before_the_update_compiled_or_not(jit):
     assert_same_weights(weights(model), seen[-1])
 
 
+def test_compile_refuses_an_unknown_jit_compile():
+    with pytest.raises(ValueError, match="jit_compile must be True, False or 'auto', got 'yes'"):
+        conv_bn_net().compile("sgd", "cross_entropy", jit_compile="yes")
+
+
 def test_fit_auto_trains_eagerly_what_compile_refuses():
     """Dropout's random mask cannot be replayed: 'auto' goes on eagerly (the same run as
     jit_compile=False), True raises."""
