@@ -344,7 +344,8 @@ def matmul(input, other) -> Tensor:
     broadcast."""
     a = input if isinstance(input, Tensor) else lift(input, other, "matmul")
     b = other if isinstance(other, Tensor) else lift(other, a, "matmul")
-    if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
+    if a.ndim == b.ndim >= 2 and a.shape[:-2] == b.shape[:-2] and a.shape[-1] == b.shape[-2] \
+            and a.dtype == b.dtype:
         return ops.MatMul.apply(a, b)           # the common case, without the general checks
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got {a.shape} and "
