@@ -105,7 +105,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     return y if bias is None else y + bias.reshape(1, OC, 1, 1)
 
 
-def channels_outermost(x):
+def _channels_outermost(x):
     """Whether x's memory holds it as (C, H, W, N) (conv2d's output layout), so that x viewed as
     (C, H, W, N) needs no copy."""
     return x.data.transpose(1, 2, 3, 0).flags.c_contiguous
@@ -119,7 +119,7 @@ def _conv2d_columns(x, w, stride, dilation, pads, groups):
     norm reads it that way."""
     (N, C), (OC, _, KH, KW), G = x.shape[:2], w.shape, groups
     t = x.permute(1, 2, 3, 0)
-    if any(pads[0] + pads[1]) or not channels_outermost(x) and N > 1:
+    if any(pads[0] + pads[1]) or not _channels_outermost(x) and N > 1:
         t = t.pad(((0, 0),) + pads + ((0, 0),))         # a fresh (C, H, W, N) array
     win = t.sliding_window((KH, KW), (1, 2), stride, dilation)          # (C, OH, OW, N, KH, KW)
     OH, OW = win.shape[1:3]
@@ -157,7 +157,7 @@ def _windows(x, kernel, stride, dilation, tile=True):
     backward pass needs no strided scatter. An input laid out as (C, H, W, N) (conv2d's output)
     is cut as such: the copy then moves rows of N floats, and the result keeps that layout."""
     (N, C, H, W), (KH, KW) = x.shape, kernel
-    last = channels_outermost(x) and N > 1
+    last = _channels_outermost(x) and N > 1
     if tile and stride == kernel and dilation == (1, 1):
         OH, OW = H // KH, W // KW
         if (OH * KH, OW * KW) != (H, W):

@@ -159,10 +159,10 @@ def test_conv2d_and_pooling_keep_channels_outermost_memory(padding):
     x = mg.tensor(a, requires_grad=True)
     xt = mg.tensor(np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
                    requires_grad=True)
-    assert conv.channels_outermost(xt) and not conv.channels_outermost(x)
+    assert conv._channels_outermost(xt) and not conv._channels_outermost(x)
     w = mg.tensor(randn(5, 3, 3, 3, seed=1))
     ys = [F.max_pool2d(F.conv2d(t, w, padding=padding), 2) for t in (x, xt)]
-    assert all(conv.channels_outermost(y) for y in ys)
+    assert all(conv._channels_outermost(y) for y in ys)
     np.testing.assert_array_equal(ys[0].numpy(), ys[1].numpy())
     g = mg.tensor(randn(*ys[0].shape, seed=2))
     gx, gxt = (mg.grad(y, [t], g)[0] for y, t in zip(ys, (x, xt)))
