@@ -365,13 +365,12 @@ class Model:
             try:
                 return compiled(x, y) if jit else update(x, y)
             except mg.CompileError:
+                if not done:        # refused before this batch's step had run to its end
+                    restore(kept)
                 if jit is True:
                     raise
                 jit = False         # 'auto': eager from now on (distributed steps, dropout ...)
-                if done:            # refused after this batch's step had run
-                    return tuple(done)
-                restore(kept)
-                return step(x, y)
+                return tuple(done) or step(x, y)
             except FloatingPointError:
                 restore(kept)
                 raise
