@@ -92,16 +92,19 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     if OC % groups:
         raise ValueError(f"conv2d: {OC} output channels do not split into {groups} groups "
                          f"{_shapes(x, weight)}")
-    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (OC,)):
-        raise ValueError(f"conv2d: bias must have shape ({OC},), got "
-                         f"{getattr(bias, 'shape', type(bias).__name__)} {_shapes(x, weight)}")
+    _check_affine(bias, "bias", (OC,), "conv2d", x)
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     (top, bottom), (left, right) = _conv_padding(padding, (KH, KW), dilation, stride, "conv2d")
     padded = (H + top + bottom, W + left + right)
     if dilation[0] * (KH - 1) >= padded[0] or dilation[1] * (KW - 1) >= padded[1]:
         raise ValueError(f"conv2d: kernel {(KH, KW)} with dilation {dilation} is larger than the "
                          f"padded input {padded} {_shapes(x, weight)}")
-    y = _conv2d_columns(x, weight, stride, dilation, ((top, bottom), (left, right)), groups)
+    if (KH, KW, *stride, top, bottom, left, right) == (1,) * 4 + (0,) * 4 and \
+            not _channels_outermost(x):       # (N, C, H, W) memory: a matmul, no copies
+        y = weight.reshape(groups, OC // groups, Cg) @ x.reshape(N, groups, Cg, H * W)
+        y = y.reshape(N, OC, H, W)
+    else:
+        y = _conv2d_columns(x, weight, stride, dilation, ((top, bottom), (left, right)), groups)
     return y if bias is None else y + bias.reshape(1, OC, 1, 1)
 
 

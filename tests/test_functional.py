@@ -151,6 +151,23 @@ def test_conv2d_groups_are_separate_convolutions(kernel):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_1x1_of_nchw_memory_is_a_matmul_over_channels(groups):
+    """A 1x1, stride-1 conv of an input laid out (N, C, H, W) multiplies over channels with no
+    copies; the same input laid out (C, H, W, N) goes through the columns: the same numbers."""
+    a = randn(3, 4, 5, 7)
+    x = mg.tensor(a, requires_grad=True)
+    xt = mg.tensor(np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+                   requires_grad=True)
+    w = mg.tensor(randn(6, 4 // groups, 1, 1, seed=1), requires_grad=True)
+    y, ref = F.conv2d(x, w, groups=groups), F.conv2d(xt, w, groups=groups)
+    assert "Windows" not in op_names(y) and "Windows" in op_names(ref)
+    np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-12)
+    g = mg.tensor(randn(*y.shape, seed=2))
+    for got, want in zip(mg.grad(y, [x, w], g), mg.grad(ref, [xt, w], g)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("padding", [0, 1])
 def test_conv2d_and_pooling_keep_channels_outermost_memory(padding):
     """conv2d leaves its output laid out as (C, H, W, N), pooling keeps that layout, and either
