@@ -99,7 +99,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     if dilation[0] * (KH - 1) >= padded[0] or dilation[1] * (KW - 1) >= padded[1]:
         raise ValueError(f"conv2d: kernel {(KH, KW)} with dilation {dilation} is larger than the "
                          f"padded input {padded} {_shapes(x, weight)}")
-    if (KH, KW, *stride, top, bottom, left, right) == (1,) * 4 + (0,) * 4 and \
+    if (KH, KW) == stride == (1, 1) and not any((top, bottom, left, right)) and \
             not _channels_outermost(x):       # (N, C, H, W) memory: a matmul, no copies
         y = weight.reshape(groups, OC // groups, Cg) @ x.reshape(N, groups, Cg, H * W)
         y = y.reshape(N, OC, H, W)
@@ -122,7 +122,7 @@ def _conv2d_columns(x, w, stride, dilation, pads, groups):
     norm reads it that way."""
     (N, C), (OC, _, KH, KW), G = x.shape[:2], w.shape, groups
     t = x.permute(1, 2, 3, 0)
-    if any(pads[0] + pads[1]) or not _channels_outermost(x) and N > 1:
+    if any(pads[0] + pads[1]) or (N > 1 and not _channels_outermost(x)):
         t = t.pad(((0, 0),) + pads + ((0, 0),))         # a fresh (C, H, W, N) array
     win = t.sliding_window((KH, KW), (1, 2), stride, dilation)          # (C, OH, OW, N, KH, KW)
     OH, OW = win.shape[1:3]
@@ -160,20 +160,17 @@ def _windows(x, kernel, stride, dilation, tile=True):
     backward pass needs no strided scatter. An input laid out as (C, H, W, N) (conv2d's output)
     is cut as such: the copy then moves rows of N floats, and the result keeps that layout."""
     (N, C, H, W), (KH, KW) = x.shape, kernel
-    last = _channels_outermost(x) and N > 1
-    if tile and stride == kernel and dilation == (1, 1):
-        OH, OW = H // KH, W // KW
-        if (OH * KH, OW * KW) != (H, W):
-            x = x[:, :, :OH * KH, :OW * KW]          # the rows and columns PyTorch drops too
-        if last:
-            win = x.permute(1, 2, 3, 0).reshape(C, OH, KH, OW, KW, N).permute(2, 4, 0, 1, 3, 5)
-        else:
-            win = x.reshape(N, C, OH, KH, OW, KW).permute(3, 5, 0, 1, 2, 4)
-    elif last:
-        win = x.permute(1, 2, 3, 0).sliding_window(kernel, (1, 2), stride, dilation)
-        win = win.permute(4, 5, 0, 1, 2, 3)
+    (OH, OW), last = (H // KH, W // KW), _channels_outermost(x) and N > 1
+    tiles = tile and stride == kernel and dilation == (1, 1)
+    if tiles and (H % KH or W % KW):
+        x = x[:, :, :OH * KH, :OW * KW]              # the rows and columns PyTorch drops too
+    t = x.permute(1, 2, 3, 0) if last else x        # (C, H, W, N) or (N, C, H, W)
+    if tiles:
+        win = t.reshape(C, OH, KH, OW, KW, N).permute(2, 4, 0, 1, 3, 5) if last else \
+            t.reshape(N, C, OH, KH, OW, KW).permute(3, 5, 0, 1, 2, 4)
     else:
-        win = x.sliding_window(kernel, (2, 3), stride, dilation).permute(4, 5, 0, 1, 2, 3)
+        win = t.sliding_window(kernel, (1, 2) if last else (2, 3), stride, dilation)
+        win = win.permute(4, 5, 0, 1, 2, 3)
     win = win.reshape((KH * KW,) + win.shape[2:])
     return win.permute(0, 4, 1, 2, 3) if last else win
 

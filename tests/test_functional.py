@@ -151,14 +151,19 @@ def test_conv2d_groups_are_separate_convolutions(kernel):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
+def channels_outermost_copy(a):
+    """a (N, C, H, W) as a tensor whose memory holds it as (C, H, W, N), conv2d's output layout."""
+    return mg.tensor(np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+                     requires_grad=True)
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv2d_1x1_of_nchw_memory_is_a_matmul_over_channels(groups):
     """A 1x1, stride-1 conv of an input laid out (N, C, H, W) multiplies over channels with no
     copies; the same input laid out (C, H, W, N) goes through the columns: the same numbers."""
     a = randn(3, 4, 5, 7)
     x = mg.tensor(a, requires_grad=True)
-    xt = mg.tensor(np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
-                   requires_grad=True)
+    xt = channels_outermost_copy(a)
     w = mg.tensor(randn(6, 4 // groups, 1, 1, seed=1), requires_grad=True)
     y, ref = F.conv2d(x, w, groups=groups), F.conv2d(xt, w, groups=groups)
     assert "Windows" not in op_names(y) and "Windows" in op_names(ref)
@@ -174,8 +179,7 @@ def test_conv2d_and_pooling_keep_channels_outermost_memory(padding):
     layout of the input gives the same values and gradients."""
     a = randn(4, 3, 8, 8)
     x = mg.tensor(a, requires_grad=True)
-    xt = mg.tensor(np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
-                   requires_grad=True)
+    xt = channels_outermost_copy(a)
     assert conv._channels_outermost(xt) and not conv._channels_outermost(x)
     w = mg.tensor(randn(5, 3, 3, 3, seed=1))
     ys = [F.max_pool2d(F.conv2d(t, w, padding=padding), 2) for t in (x, xt)]
