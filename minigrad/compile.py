@@ -14,11 +14,12 @@
    from NumPy data inside the step equal on both calls. Anything else is refused.
 3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
    elementwise primitives, matmuls, relu, sums, maxima, padding, concatenation, the windows'
-   scatter-add and backward's relu and max-pool masks write straight into their preallocated
-   outputs (NumPy's `out=`), a reshape that must copy copies once, into its buffer; the other
-   operations (indexing, the optimizer's arithmetic) compute
-   a fresh array that is copied into theirs, and the optimizer's update functions run again on
-   the live parameters and state (so a changed learning rate counts). A temporary's buffer is
+   scatter-add, gradient copies and backward's relu and max-pool masks write straight into
+   their preallocated outputs (NumPy's `out=`), a reshape that must copy copies once, into its
+   buffer; the other operations (indexing, one_hot) compute a fresh array that is copied into
+   theirs, and the optimizer's update functions run again on the live parameters and state (so
+   a changed learning rate counts; Adam's and SGD's write their intermediate values into the
+   optimizer's scratch memory, so a replayed step allocates no arrays of its own). A temporary's buffer is
    one that an earlier temporary, dead by then (its last reader has run), leaves free, where one
    is large enough. Results are returned as fresh tensors. Not done: fusing elementwise chains
    (measured with numexpr, it gains nothing: docs/compile.md).
@@ -69,16 +70,13 @@ def _scatter_into(out, g, shape, axes, size, stride, dilation):
     ops.scatter_windows(out, g, axes, stride, dilation)
 
 
-def _share_into(out, a, top, axis):
-    xp.equal(a, top, out=out)
-    out /= out.sum(axis=axis, keepdims=True)
-
-
 # the primitives (and backward's masks) that replay writes straight into their output; the others
 # are computed, then copied
 _INTO = {**{cls: (lambda out, *a, f=f: f(*a, out=out)) for cls, f in _UFUNCS.items()},
          ops.MatMul: _matmul_into, ops.Reshape: _reshape_into, ops.Pad: _pad_into,
-         ops.WindowsAdd: _scatter_into, ops._max_share: _share_into,
+         ops.WindowsAdd: _scatter_into, ndarray.copy: lambda out, a: xp.copyto(out, a),
+         ops._ties: lambda out, a, top: xp.equal(a, top, out=out),
+         ops._kept_sum: lambda out, a, axis: a.sum(axis, keepdims=True, out=out),
          ops._keep: lambda out, a, dtype: xp.subtract(1, xp.less_equal(a, 0, out=out), out=out),
          # ^ 1 - (a <= 0): ops._keep's ~(a <= 0), nan included, with no boolean temporary
          ops.Concat: lambda out, *arrays, axis: xp.concatenate(arrays, axis=axis, out=out),

@@ -368,6 +368,10 @@ def matmul(input, other) -> Tensor:
 
 
 def _one_hot(idx, num_classes, dtype):
+    """Run through host(), so that a compiled step checks every call's indices too."""
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: indices must lie in [0, {num_classes}), got values from "
+                         f"{idx.min()} to {idx.max()} (shape {idx.shape})")
     return (idx[..., None] == xp.arange(num_classes)).astype(dtype)
 
 
@@ -377,9 +381,6 @@ def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tenso
     idx = xp.asarray(unwrap(indices, "one_hot"))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
-    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise ValueError(f"one_hot: indices must lie in [0, {num_classes}), got values from "
-                         f"{idx.min()} to {idx.max()} (shape {idx.shape})")
     hot = autograd.host(_one_hot, idx, num_classes, dtype)
     return Tensor._wrap(hot if axis in (-1, idx.ndim) else xp.moveaxis(hot, -1, axis))
 

@@ -311,7 +311,8 @@ class Max(Primitive):
 
     def backward(self, g):
         a = self.inputs[0].data
-        share = host(_max_share, a, self.output().data.reshape(self.shape_kept), self.axis)
+        share = host(_ties, a, self.output().data.reshape(self.shape_kept))
+        share = host(xp.divide, share, host(_kept_sum, share, self.axis), share)    # in place
         return (Mul.apply(expand(reshape(g, self.shape_kept), a.shape), _const(share)),)
 
 
@@ -478,7 +479,9 @@ def _keep(a, dtype):
     return (~(a <= 0)).astype(dtype)
 
 
-def _max_share(a, top, axis):
-    share = (a == top).astype(a.dtype)
-    share /= share.sum(axis=axis, keepdims=True)      # in a's dtype, not float64
-    return share
+def _ties(a, top):
+    return xp.asarray(a == top, a.dtype)
+
+
+def _kept_sum(a, axis):
+    return a.sum(axis=axis, keepdims=True)      # in a's dtype, not float64

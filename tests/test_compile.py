@@ -166,6 +166,65 @@ def test_replay_does_not_grow_memory():
     assert grown < 64 * 1024, f"replay kept {grown} bytes over 20 steps"
 
 
+@pytest.mark.parametrize("make_opt", [lambda p: mg.optim.Adam(p, lr=1e-3),
+                                      lambda p: mg.optim.SGD(p, lr=0.1, momentum=0.9)])
+def test_replayed_step_allocates_no_arrays(make_opt):
+    """Once warm, a replayed conv / batch norm / max-pool / Adam or SGD step writes every array
+    into the program's buffers (or the optimizer's scratch memory): what it allocates is NumPy's
+    own iteration buffers (8,192 elements an operand), against several MiB for one eager step."""
+    mg.manual_seed(0)
+    model = _example("cnn_bn", "ConvNet")()
+    opt = make_opt(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((64, 1, 28, 28), dtype=np.float32))
+    y = mg.tensor(rng.integers(0, 10, 64))
+
+    def peak(run):
+        tracemalloc.start()
+        run(x, y)       # tracemalloc's own first-use allocations
+        begin = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        run(x, y)
+        allocated = tracemalloc.get_traced_memory()[1] - begin
+        tracemalloc.stop()
+        return allocated
+    compiled = mg.compile(step)
+    for _ in range(4):
+        compiled(x, y)
+    assert len(compiled.programs) == 1
+    assert peak(compiled) < 160 * 1024 < 4 * 2**20 < peak(step)
+
+
+def test_replay_checks_class_indices_on_every_call():
+    """one_hot's range check runs inside the recorded host computation: a replayed call with an
+    out-of-range label raises as eager does, instead of training on a row of zeros."""
+    lin = nn.Linear(4, 3)
+    opt = mg.optim.SGD(lin.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(lin(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step = mg.compile(step)
+    x = mg.tensor(np.ones((5, 4), np.float32))
+    for _ in range(4):
+        step(x, mg.tensor(np.array([0, 1, 2, 0, 1])))
+    weight = lin.weight.data.copy()
+    with pytest.raises(ValueError, match=r"one_hot: indices must lie in \[0, 3\), got values "
+                                         r"from 0 to 7"):
+        step(x, mg.tensor(np.array([0, 1, 7, 0, 1])))
+    assert np.array_equal(lin.weight.data, weight)
+
+
 def test_program_draws_as_dot():
     w = mg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
     step = mg.compile(lambda x: (x @ w).exp().sum())

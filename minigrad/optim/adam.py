@@ -30,14 +30,17 @@ class Adam(Optimizer):
             w *= 1 - lr * weight_decay
         elif weight_decay:
             g = g + weight_decay * w
+        s = self._spare(w)      # each intermediate is written into s: nothing is allocated
         m *= beta1
-        m += (1 - beta1) * g
+        m += xp.multiply(g, 1 - beta1, out=s)
         v *= beta2
-        v += (1 - beta2) * g * g
+        v += xp.multiply(xp.multiply(g, 1 - beta2, out=s), g, out=s)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
-        w -= lr / (1 - beta1 ** t) * (m / denom)
+        denom = xp.sqrt(v, out=s)
+        denom /= math.sqrt(1 - beta2 ** t)
+        denom += group["eps"]
+        w -= xp.multiply(xp.divide(m, denom, out=s), lr / (1 - beta1 ** t), out=s)
 
 
 class AdamW(Adam):

@@ -24,6 +24,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self._validate(self.defaults)
         self.state = {}             # parameter Tensor -> dict of its buffers
+        self._spares = {}           # dtype -> scratch memory for _update (_spare)
         self.param_groups = []
         groups = list(params)
         if not groups:
@@ -60,6 +61,14 @@ class Optimizer:
 
     def _update(self, w, g, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    def _spare(self, w):
+        """Scratch memory shaped as w, shared by all parameters of its dtype (the largest one's
+        size), for an update to write its intermediate values into instead of allocating them."""
+        spare = self._spares.get(w.dtype)
+        if spare is None or spare.size < w.size:
+            spare = self._spares[w.dtype] = xp.empty(w.size, w.dtype)
+        return spare[:w.size].reshape(w.shape)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; `closure` recomputes and returns the loss."""

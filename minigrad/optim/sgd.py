@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+from ..backend import xp
 from .optimizer import Optimizer, check_at_least
 
 
@@ -27,6 +28,6 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * g
+                buf += xp.multiply(g, 1 - group["dampening"], out=self._spare(w))
             g = g + momentum * buf if group["nesterov"] else buf
-        w -= group["lr"] * g
+        w -= xp.multiply(g, group["lr"], out=self._spare(w))
