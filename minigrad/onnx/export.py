@@ -113,8 +113,7 @@ class _Trace:
     def __init__(self, fn, arrays):
         self.inputs = [Tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
         with enable_grad():
-            out = fn(*self.inputs)
-        self.outs = _flat(out)
+            self.outs = _flat(fn(*self.inputs))
         self.input_ids = {id(t) for t in self.inputs}
         for i, t in enumerate(self.outs):
             if not isinstance(t, Tensor) or t._ctx is None and id(t) not in self.input_ids:
@@ -315,11 +314,11 @@ class _Graph:
                     self.names[id(a)] = self.const(pairs[-1][0], a.name or "const")
         if type(op) is ops.Where and not _filled(op.cond, op2.cond):
             pairs.append((_compact(op.cond), _compact(op2.cond)))
-        if type(op) is ops.Index and any(not isinstance(a, xp.ndarray) and a != b
-                                         for a, b in zip(op.key, op2.key)):
-            raise ValueError(f"onnx.export: Index at {op.key} follows the batch size (it is "
-                             f"{op2.key} in a larger batch); index from the end instead")
-        if type(op) is ops.Index:       # index arrays (argmax, masks) computed from the data
+        if type(op) is ops.Index:
+            if any(not isinstance(a, xp.ndarray) and a != b for a, b in zip(op.key, op2.key)):
+                raise ValueError(f"onnx.export: Index at {op.key} follows the batch size (it is "
+                                 f"{op2.key} in a larger batch); index from the end instead")
+            # index arrays (argmax, masks) computed from the data
             pairs += [(a, b) for a, b in zip(op.key, op2.key)
                       if isinstance(a, xp.ndarray) and id(a) not in self.names]
         for a, b in pairs:
@@ -427,9 +426,8 @@ class _Graph:
         if any(k is Ellipsis for k in keys):
             i = next(i for i, k in enumerate(keys) if k is Ellipsis)
             keys[i:i + 1] = [slice(None)] * (len(shape_in) + 1 - len(keys))
-        arrays = [i for i, k in enumerate(keys) if isinstance(k, xp.ndarray)]
-        if arrays:
-            i = arrays[0]
+        i = next((i for i, k in enumerate(keys) if isinstance(k, xp.ndarray)), None)
+        if i is not None:
             if keys[i].dtype.kind not in "iu" or any(k is None for k in op.key) or any(
                     k != slice(None) for j, k in enumerate(keys) if j != i):
                 raise NotImplementedError("onnx.export: the primitive Index with a boolean key, "

@@ -224,11 +224,9 @@ def _recurrent(kind, reverse, **attrs):
     gates = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN": [0]}[kind]
 
     def rule(members, x, leaves, out, trace):
-        depth, used = min(len(op.scope) for op in members), {}
-        for op in members:
-            for t in op.inputs:
-                if any(t is leaf for leaf in leaves):
-                    used[type(op).__name__, len(op.scope) - depth] = t
+        depth = min(len(op.scope) for op in members)
+        used = {(type(op).__name__, len(op.scope) - depth): t for op in members for t in op.inputs
+                if any(t is leaf for leaf in leaves)}
         w_ih, w_hh = used.get(("Permute", 1)), used.get(("Permute", 0))
         biases = [used.get(("Expand", 1)), used.get(("Expand", 0))]
         if w_ih is None or w_hh is None or any(

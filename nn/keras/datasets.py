@@ -9,9 +9,8 @@ class _Dataset:
 
     def load_data(self):
         """((x_train, y_train), (x_test, y_test)): uint8 images (N, 28, 28) and labels (N,)."""
-        train, test = self._cls(train=True), self._cls(train=False)
-        return ((train.data, train.targets.astype("uint8")),
-                (test.data, test.targets.astype("uint8")))
+        splits = self._cls(train=True), self._cls(train=False)
+        return tuple((split.data, split.targets.astype("uint8")) for split in splits)
 
 
 mnist = _Dataset(MNIST)

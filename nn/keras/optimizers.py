@@ -8,6 +8,7 @@ import inspect
 
 from minigrad import optim
 
+from ..metrics import _pick
 from .layers import Configurable
 
 
@@ -72,8 +73,5 @@ _NAMES = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad
 def get(identifier):
     """An optimizer from Keras's name (with Keras's defaults) or an optimizer object."""
     if isinstance(identifier, str):
-        if identifier.lower() not in _NAMES:
-            raise ValueError(f"compile: unknown optimizer {identifier!r}; expected one of "
-                             f"{', '.join(map(repr, _NAMES))} or an optimizer object")
-        return _NAMES[identifier.lower()]()
+        return _pick(_NAMES, identifier.lower(), "optimizer", also=" or an optimizer object")()
     return identifier

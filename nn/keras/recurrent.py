@@ -43,9 +43,8 @@ class Embedding(Layer, Module):
         if mask_zero:
             raise ValueError("Embedding: mask_zero=True (Keras's masking of padded steps) is not "
                              "supported")
-        shape = (_int(input_dim, "input_dim", "Embedding", 1),
-                 _int(output_dim, "output_dim", "Embedding", 1))
-        self.embeddings = Parameter(mg.zeros(shape))
+        self.embeddings = Parameter(mg.zeros(_int(input_dim, "input_dim", "Embedding", 1),
+                                             _int(output_dim, "output_dim", "Embedding", 1)))
         _initializer(embeddings_initializer, "Embedding")(self.embeddings)
 
     def forward(self, x):
