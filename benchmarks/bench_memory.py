@@ -46,6 +46,11 @@ def child(mode, steps):
     print(json.dumps(result))
 
 
+def _amount(mib):
+    """A size for the table: MiB from 1 MiB up, KiB below (so a small step's bytes show)."""
+    return "-" if mib is None else f"{mib:.1f} MiB" if abs(mib) >= 1 else f"{mib * 1024:.0f} KiB"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,8 +67,7 @@ def main(argv=None):
         out = subprocess.run([sys.executable, __file__, "--child", mode, "--steps",
                               str(args.steps)], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        alloc = f"{r['step_allocates_mib']:.1f} MiB" if "step_allocates_mib" in r else "-"
-        keep = f"{r['step_keeps_mib']:.2f} MiB" if "step_keeps_mib" in r else "-"
+        alloc, keep = (_amount(r.get(k)) for k in ("step_allocates_mib", "step_keeps_mib"))
         name = {"eager": "minigrad eager", "compiled": "minigrad compiled",
                 "torch": "PyTorch"}[mode]
         print(f"| {name} | {r['seconds']:.1f} s | {r['peak_rss_mib']:.0f} MiB | {alloc} | "

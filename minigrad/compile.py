@@ -368,14 +368,18 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
         count = seen[key] = seen.get(key, 0) + 1
         if count == 1:      # warm-up: optimizers create their state on the first step
             return fn(*args)
-        rec, result = _record(fn, args)
-        if count == 2:
-            firsts[key] = rec
-        else:
+        try:
+            rec, result = _record(fn, args)
+            if count == 2:
+                firsts[key] = rec
+                return result
             _check_same(firsts.pop(key), rec)
             programs[key] = _Program(rec, args, result)
             kinds[key] = (lambda out: None) if result is None else (lambda out: out[0]) \
                 if isinstance(result, Tensor) else list if isinstance(result, list) else tuple
+        except BaseException:
+            seen[key], _ = 1, firsts.pop(key, None)     # a failed recording: the next call starts over
+            raise
         return result
 
     step.programs = programs        # {(shapes and dtypes): program}; program.dot() draws one

@@ -94,32 +94,31 @@ def not_bool(x, op):
 
 
 def _division_operands(x, other, reverse, op):
-    """x and `other` lifted and promoted to one dtype, `other` first when `reverse`, with torch's
-    ZeroDivisionError for an integer divisor that holds a zero."""
+    """x and `other` lifted, promoted to one dtype and broadcast, `other` first when `reverse`."""
     other = other if isinstance(other, Tensor) else lift(other, x, op)
     a, b = (other, x) if reverse else (x, other)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for two bool tensors")
-    a, b = promote(a, b)
-    if a.dtype.kind in "iu" and not b.data.all():
-        raise ZeroDivisionError(f"{op}: integer division by zero")
-    return a, b
+    return broadcast(*promote(a, b), op)
+
+
+def _floor_divide(a, b):
+    """Run through host(), so that a compiled step recomputes it and checks every call's divisor."""
+    ops.nonzero_divisor(a, b, "floor_divide")
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return xp.asarray(xp.floor_divide(a, b))
 
 
 def floor_divide(x, other, reverse=False) -> Tensor:
     """x // other as in torch: floor(x / other). Piecewise constant, so it carries no gradient."""
     a, b = _division_operands(x, other, reverse, "floor_divide")
-    broadcast(a, b, "floor_divide")                 # only for the error naming both shapes
-    with xp.errstate(divide="ignore", invalid="ignore"):
-        return Tensor._wrap(xp.asarray(xp.floor_divide(a.data, b.data)))
+    return Tensor._wrap(autograd.host(_floor_divide, a.data, b.data))
 
 
 def remainder(x, other, reverse=False) -> Tensor:
     """x % other as in torch: the result takes the sign of the divisor (the Remainder primitive)."""
     a, b = _division_operands(x, other, reverse, "remainder")
-    a, b = broadcast(a, b, "remainder") if a.data.shape != b.data.shape else (a, b)
-    with xp.errstate(invalid="ignore", divide="ignore"):
-        return ops.Remainder.apply(a, b)
+    return ops.Remainder.apply(a, b)
 
 
 def dim_index(dim, shape, op, new=0):

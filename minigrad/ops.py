@@ -84,15 +84,23 @@ class Div(Primitive):
                 -(g * self.output()) / b if b.requires_grad else None)
 
 
+def nonzero_divisor(a, b, op):
+    """torch's ZeroDivisionError for an integer divisor that holds a zero."""
+    if a.dtype.kind in "iu" and not b.all():
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
 class Remainder(Primitive):
     """a % b as torch.remainder: the sign of the divisor. Floats use fmod, which is exact, and add b
     where fmod's sign (the dividend's) differs from b's; so -1 % 1 is -0.0, as in torch."""
 
     def forward(self, a, b):
         if a.dtype.kind != "f":
+            nonzero_divisor(a, b, "remainder")
             return xp.remainder(a, b)
-        mod = xp.fmod(a, b)
-        return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+        with xp.errstate(invalid="ignore", divide="ignore"):      # b = 0: nan, as torch
+            mod = xp.fmod(a, b)
+            return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
     def backward(self, g):      # a - b * floor(a / b): 1 for a, -floor(a / b) for b
         a, b = self.inputs

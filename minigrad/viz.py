@@ -370,11 +370,10 @@ class _Picture:
         tip = f"{prefix[-1][1]}: " + ", ".join(type(op).__name__ for op in ops)
         if prefix[-1][0] != "module":
             return "composite", _html(prefix[-1][1], shapes), tip
-        parts = {}      # each composite call or primitive inside: its name
+        parts = {}      # each composite call or primitive inside, once: its name
         for op in ops:
-            calls = [entry for entry in _scope(op)[len(prefix):] if entry[0] != "module"]
-            key, name = (calls[0], calls[0][1]) if calls else (op, type(op).__name__)
-            parts[key] = name
+            call = next((entry for entry in _scope(op)[len(prefix):] if entry[0] != "module"), None)
+            parts[call or op] = call[1] if call else type(op).__name__
         parts = list(parts.values())
         parts = " → ".join(parts if len(parts) <= 4 else parts[:3] + ["…"])
         count = sum(t.size for t in self.folded.get(unit, {}).values() if t.requires_grad)

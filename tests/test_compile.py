@@ -121,7 +121,11 @@ def test_untraceable_steps_are_refused_by_name(body, named):
     step = mg.compile(body)
     x = mg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) + 1)
     step(x)                                     # the warm-up call runs eagerly
-    with pytest.raises(mg.CompileError, match=named.replace("(", r"\(").replace(")", r"\)")):
+    pattern = named.replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(mg.CompileError, match=pattern):
+        step(x)
+        step(x)
+    with pytest.raises(mg.CompileError, match=pattern):     # refused again, not a broken cache
         step(x)
         step(x)
 
@@ -140,17 +144,20 @@ def test_step_whose_control_flow_changes_is_refused():
         step(x)
 
 
-def test_replay_does_not_grow_memory():
-    _, _, model = _train("mlp", compiled=False, steps=1)
-    opt = mg.optim.SGD(model.parameters(), lr=0.1)
-
+def _ce_step(model, opt):
+    """A training step: cross-entropy of model(x) against y, backward, opt.step()."""
     def step(x, y):
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
-    step = mg.compile(step)
+    return step
+
+
+def test_replay_does_not_grow_memory():
+    _, _, model = _train("mlp", compiled=False, steps=1)
+    step = mg.compile(_ce_step(model, mg.optim.SGD(model.parameters(), lr=0.1)))
     x = mg.tensor(np.random.default_rng(0).standard_normal((8, 784)).astype(np.float32))
     y = mg.tensor(np.arange(8) % 10)
     for _ in range(5):
@@ -174,14 +181,7 @@ def test_replayed_step_allocates_no_arrays(make_opt):
     own iteration buffers (8,192 elements an operand), against several MiB for one eager step."""
     mg.manual_seed(0)
     model = _example("cnn_bn", "ConvNet")()
-    opt = make_opt(model.parameters())
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = _ce_step(model, make_opt(model.parameters()))
     rng = np.random.default_rng(0)
     x = mg.tensor(rng.standard_normal((64, 1, 28, 28), dtype=np.float32))
     y = mg.tensor(rng.integers(0, 10, 64))
@@ -206,15 +206,7 @@ def test_replay_checks_class_indices_on_every_call():
     """one_hot's range check runs inside the recorded host computation: a replayed call with an
     out-of-range label raises as eager does, instead of training on a row of zeros."""
     lin = nn.Linear(4, 3)
-    opt = mg.optim.SGD(lin.parameters(), lr=0.1)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(lin(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    step = mg.compile(step)
+    step = mg.compile(_ce_step(lin, mg.optim.SGD(lin.parameters(), lr=0.1)))
     x = mg.tensor(np.ones((5, 4), np.float32))
     for _ in range(4):
         step(x, mg.tensor(np.array([0, 1, 2, 0, 1])))
@@ -223,6 +215,25 @@ def test_replay_checks_class_indices_on_every_call():
                                          r"from 0 to 7"):
         step(x, mg.tensor(np.array([0, 1, 7, 0, 1])))
     assert np.array_equal(lin.weight.data, weight)
+
+
+def test_replay_recomputes_integer_division_and_checks_the_divisor():
+    """floor_divide and remainder of integers are recomputed on every replayed call, and a zero
+    divisor raises ZeroDivisionError there as in eager (numpy would give 0 silently)."""
+    step = mg.compile(lambda x, y: (x // y).float() * 10 + (x % y).float())
+    y = mg.tensor(np.array([2, 3, -4]))
+    for i in range(5):
+        x = mg.tensor(np.array([7, -9, 11]) * (i + 1))
+        expect = (x.data // y.data) * 10 + x.data % y.data
+        np.testing.assert_array_equal(step(x, y).data, expect)
+    assert step.programs
+    for op, fn in (("floor_divide", lambda a, b: a // b), ("remainder", lambda a, b: a % b)):
+        step = mg.compile(fn)
+        for _ in range(4):
+            step(x, y)
+        assert step.programs
+        with pytest.raises(ZeroDivisionError, match=f"{op}: integer division by zero"):
+            step(x, mg.tensor(np.array([2, 0, 1])))
 
 
 def test_program_draws_as_dot():
