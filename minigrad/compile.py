@@ -19,10 +19,11 @@
    buffer; the other operations (indexing, one_hot) compute a fresh array that is copied into
    theirs, and the optimizer's update functions run again on the live parameters and state (so
    a changed learning rate counts; Adam's and SGD's write their intermediate values into the
-   optimizer's scratch memory, so a replayed step allocates no arrays of its own). A temporary's buffer is
-   one that an earlier temporary, dead by then (its last reader has run), leaves free, where one
-   is large enough. Results are returned as fresh tensors. Not done: fusing elementwise chains
-   (measured with numexpr, it gains nothing: docs/compile.md).
+   optimizer's scratch memory, so a replayed step allocates no arrays of its own). A
+   temporary's buffer is one that an earlier temporary, dead by then (its last reader has run),
+   leaves free, where one is large enough. Results are returned as fresh tensors. A recording
+   that fails (refused, or raising) is dropped: the next call records afresh. Not done: fusing
+   elementwise chains (measured with numexpr, it gains nothing: docs/compile.md).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
@@ -378,7 +379,7 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
             kinds[key] = (lambda out: None) if result is None else (lambda out: out[0]) \
                 if isinstance(result, Tensor) else list if isinstance(result, list) else tuple
         except BaseException:
-            seen[key], _ = 1, firsts.pop(key, None)     # a failed recording: the next call starts over
+            seen[key], _ = 1, firsts.pop(key, None)     # dropped: the next call records afresh
             raise
         return result
 

@@ -1,6 +1,7 @@
 """mg.compile: a replayed training step matches eager, retraces on new shapes, refuses what it
 cannot replay, and allocates nothing per step once warm."""
 import importlib
+import re
 import sys
 import tracemalloc
 from pathlib import Path
@@ -234,6 +235,20 @@ def test_replay_recomputes_integer_division_and_checks_the_divisor():
         assert step.programs
         with pytest.raises(ZeroDivisionError, match=f"{op}: integer division by zero"):
             step(x, mg.tensor(np.array([2, 0, 1])))
+
+
+def test_profile_replay_times_each_instruction_once_per_step(capsys):
+    """benchmarks/profile_replay.py puts a timer around every instruction of the replayed program
+    and takes its timers out of the replay's table again afterwards."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    profile = importlib.import_module("profile_replay")
+    into = dict(profile.compile_module._INTO)
+    profile.main(["seed_cnn", "--steps", "3"])
+    out = capsys.readouterr().out
+    instructions = int(re.search(r"(\d+) instructions", out).group(1))
+    assert instructions > 20 and sum(profile.CALLS.values()) == 3 * instructions
+    assert "| MatMul | into |" in out and "| Adam._update | copy |" in out
+    assert profile.compile_module._INTO == into
 
 
 def test_program_draws_as_dot():
