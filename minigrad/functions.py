@@ -86,6 +86,12 @@ def binary(x, other, prim, reverse=False):
     return prim.apply(a, b)
 
 
+def floating(x):
+    """x, or x cast to the default float dtype when it holds integers or bools: as in torch, the
+    ops whose results are not whole numbers (division, exp, log, sqrt, tanh, sin, ...) give floats."""
+    return x if x.data.dtype.kind == "f" else x.astype(B.default_float)
+
+
 def not_bool(x, op):
     """x itself, or torch's refusal of arithmetic on a bool tensor."""
     if x.data.dtype == xp.bool_:
@@ -197,6 +203,7 @@ def sigmoid(x):
     sigmoid(-40) to 0). The branch is a constant 0/1 mask mixed in arithmetically (a select runs
     ten times slower), and the sign that makes -|x| comes with it, so the gradient at 0 is the
     branch's (abs would give 0 there)."""
+    x = floating(x)
     below = (x < 0).astype(x.dtype)
     e = (x * (below * 2 - 1)).exp()                    # exp(-|x|) in (0, 1]
     r = 1 / (e + 1)

@@ -145,8 +145,8 @@ class Tensor:
     __rsub__ = lambda self, o: F.binary(self, o, ops.Sub, True)
     __mul__ = lambda self, o: F.binary(self, o, ops.Mul)
     __rmul__ = lambda self, o: F.binary(self, o, ops.Mul, True)
-    __truediv__ = lambda self, o: F.binary(self, o, ops.Div)
-    __rtruediv__ = lambda self, o: F.binary(self, o, ops.Div, True)
+    __truediv__ = lambda self, o: F.binary(F.floating(self), o, ops.Div)   # ints: floats, as torch
+    __rtruediv__ = lambda self, o: F.binary(F.floating(self), o, ops.Div, True)
     __pow__ = lambda self, o: F.binary(self, o, ops.Pow)
     __rpow__ = lambda self, o: F.binary(self, o, ops.Pow, True)
     __neg__ = lambda self: ops.Neg.apply(F.not_bool(self, "neg"))
@@ -166,18 +166,6 @@ class Tensor:
     def minimum(self, other) -> "Tensor":
         """Elementwise minimum; ties split the gradient evenly."""
         return F.binary(self, other, ops.Minimum)
-
-    def exp(self) -> "Tensor":
-        return ops.Exp.apply(self)
-
-    def log(self) -> "Tensor":
-        return ops.Log.apply(self)
-
-    def sqrt(self) -> "Tensor":
-        return ops.Sqrt.apply(self)
-
-    def tanh(self) -> "Tensor":
-        return ops.Tanh.apply(self)
 
     def abs(self) -> "Tensor":
         return ops.Abs.apply(F.not_bool(self, "abs"))
@@ -395,8 +383,8 @@ from . import tensor_ops as TO  # noqa: E402  (the same)
 
 # torch's vocabulary: each of these methods is the function of the same name in tensor_ops.py,
 # which takes the tensor first as torch.<name> does (`x.sort(1)` is `tensor_ops.sort(x, 1)`)
-METHODS = """clamp clip floor ceil trunc sign isnan isinf isfinite round sin cos log1p expm1
-    rsqrt pow square nan_to_num logaddexp max min var std prod cumsum cumprod norm argsort sort
+METHODS = """clamp clip floor ceil trunc sign isnan isinf isfinite round exp log sqrt tanh sin
+    cos log1p expm1 rsqrt pow square nan_to_num logaddexp max min var std prod cumsum cumprod norm argsort sort
     topk take_along_dim gather scatter_add scatter index_select masked_fill tril triu flip roll
     split chunk unbind repeat tile repeat_interleave expand_as unflatten movedim bmm outer matmul
     numel clone type_as to new_zeros where lerp diagonal narrow""".split()

@@ -16,7 +16,7 @@ import math
 import numbers
 import string
 
-from . import ops
+from . import autograd, ops
 from . import functions as F
 from .backend import default_float, xp
 from .tensor import Tensor
@@ -45,7 +45,7 @@ def clamp(input, min=None, max=None) -> Tensor:
 
 def _constant(fn):
     def op(input) -> Tensor:
-        return _const(fn(input.data))
+        return _const(autograd.host(fn, input.data))      # so a compiled step recomputes it
     op.__name__ = fn.__name__
     op.__doc__ = f"numpy.{fn.__name__} of the values: a constant (zero gradient where defined)."
     return op
@@ -59,18 +59,20 @@ def round(input, decimals: int = 0) -> Tensor:
     """Half to even, as torch.round; a constant."""
     if not isinstance(decimals, numbers.Integral):
         raise TypeError(f"round: decimals must be an int, got {decimals!r} (shape {input.shape})")
-    return _const(xp.round(input.data, decimals))
+    return _const(autograd.host(xp.round, input.data, decimals))
 
 
 def _primitive(prim):
     def op(input) -> Tensor:
-        return prim.apply(input)
-    op.__name__ = prim.__name__.lower()
-    op.__doc__ = f"{op.__name__} by its primitive, ops.{prim.__name__}."
+        return prim.apply(F.floating(input))
+    op.__name__ = op.__qualname__ = prim.__name__.lower()
+    op.__doc__ = (f"{op.__name__} by its primitive, ops.{prim.__name__}; of an integer or bool "
+                  "tensor, in the default float dtype (as torch).")
     return op
 
 
-sin, cos, log1p, expm1 = (_primitive(p) for p in (ops.Sin, ops.Cos, ops.Log1p, ops.Expm1))
+exp, log, sqrt, tanh, sin, cos, log1p, expm1 = (_primitive(p) for p in (
+    ops.Exp, ops.Log, ops.Sqrt, ops.Tanh, ops.Sin, ops.Cos, ops.Log1p, ops.Expm1))
 
 
 def rsqrt(input) -> Tensor:
@@ -89,11 +91,11 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """nan, +inf and -inf replaced (by default with 0 and the dtype's largest and lowest finite
     values); the gradient flows where the input was finite."""
     if input.dtype.kind != "f":
-        return _const(input.data.copy())        # integers and bools have nothing to replace
+        return _const(autograd.host(xp.copy, input.data))     # ints and bools: nothing to replace
     info = xp.finfo(input.dtype)
-    out = F.where(xp.isnan(input.data), nan, input)
-    out = F.where(input.data == xp.inf, info.max if posinf is None else posinf, out)
-    return F.where(input.data == -xp.inf, info.min if neginf is None else neginf, out)
+    out = F.where(isnan(input), nan, input)
+    out = F.where(input == xp.inf, info.max if posinf is None else posinf, out)
+    return F.where(input == -xp.inf, info.min if neginf is None else neginf, out)
 
 
 def logaddexp(input, other) -> Tensor:
@@ -208,7 +210,7 @@ def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
     if p in (math.inf, -math.inf):
         return (amax if p > 0 else amin)(a, dim, keepdim)
     if p == 0:
-        return _const((input.data != 0).sum(axis=dim, keepdims=keepdim).astype(input.dtype))
+        return (input != 0).sum(dim, keepdim).astype(input.dtype)
     return (a ** p).sum(dim, keepdim) ** (1 / p)
 
 
@@ -217,8 +219,11 @@ def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort along `dim` (ties in their original order)."""
     dim = F.dim_index(dim, input.shape, "argsort")
-    key = -input.data if descending else input.data
-    return _const(xp.argsort(key, axis=dim, kind="stable").astype(xp.int64))
+    return _const(autograd.host(_argsort, input.data, dim, descending))
+
+
+def _argsort(a, axis, descending):
+    return xp.argsort(-a if descending else a, axis=axis, kind="stable").astype(xp.int64)
 
 
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
@@ -491,7 +496,11 @@ def type_as(input, other) -> Tensor:
 
 
 def to(input, *args, **kwargs) -> Tensor:
-    """to(dtype) casts; to('cpu') and device= are accepted and change nothing (minigrad is CPU)."""
+    """to(dtype) casts; to('cpu') and device='cpu' change nothing; minigrad runs on the CPU only,
+    so another device is refused."""
+    for device in [a for a in args if isinstance(a, str)] + [str(kwargs.get("device", "cpu"))]:
+        if device.split(":")[0] != "cpu":
+            raise ValueError(f"to: minigrad runs on the CPU only, got device {device!r}")
     dtype = kwargs.get("dtype", next((a for a in args if not isinstance(a, str)), None))
     return input if dtype is None else input.astype(dtype)
 
@@ -557,13 +566,11 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
 
 # --- the mg.<name> functions (torch has each as torch.<name>; Tensor's methods are in tensor.py) --
 
-FUNCTIONS = ["clamp", "floor", "ceil", "trunc", "sign", "isnan", "isinf", "isfinite", "round",
-             "sin", "cos", "log1p", "expm1", "rsqrt", "pow", "square", "nan_to_num", "logaddexp",
-             "std", "amax", "amin", "max", "min", "prod", "cumsum", "cumprod", "norm", "argsort", "sort",
-             "topk", "take_along_dim", "gather", "scatter_add", "scatter", "index_select",
-             "masked_fill", "tril", "triu", "flip", "roll", "split", "chunk", "unbind", "tile",
-             "repeat_interleave", "unflatten", "movedim", "bmm", "outer", "matmul", "numel",
-             "clone", "lerp", "diagonal", "narrow", "einsum", "clip", "cat", "stack", "linspace"]
+FUNCTIONS = """clamp floor ceil trunc sign isnan isinf isfinite round exp log sqrt tanh sin cos
+    log1p expm1 rsqrt pow square nan_to_num logaddexp std amax amin max min prod cumsum cumprod
+    norm argsort sort topk take_along_dim gather scatter_add scatter index_select masked_fill tril
+    triu flip roll split chunk unbind tile repeat_interleave unflatten movedim bmm outer matmul
+    numel clone lerp diagonal narrow einsum clip cat stack linspace""".split()
 clip = clamp
 __all__ = FUNCTIONS
 

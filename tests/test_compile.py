@@ -237,6 +237,23 @@ def test_replay_recomputes_integer_division_and_checks_the_divisor():
             step(x, mg.tensor(np.array([2, 0, 1])))
 
 
+def test_replay_recomputes_values_made_in_numpy():
+    """sign, rounding, isnan/isfinite, nan_to_num's masks, sort and topk's indices and norm(p=0)
+    are host computations: a replay with new values gives eager's results."""
+    def step(x):
+        top, _ = x.topk(2)
+        return ((x.sign() * x).sum() + x.round(decimals=1).sum() + x.floor().sum() + top.sum()
+                + x.nan_to_num(posinf=9.0).sum() + x.norm(0) + x.sort(descending=True)[0][1]
+                + mg.isfinite(x).float().sum())
+    compiled = mg.compile(step)
+    for seed in range(6):
+        x = np.random.default_rng(seed).standard_normal(6) * 3
+        x[seed] = np.inf if seed % 2 else 0.0
+        x = mg.tensor(x)
+        np.testing.assert_array_equal(compiled(x).data, step(x).data)
+    assert len(compiled.programs) == 1
+
+
 def test_profile_replay_times_each_instruction_once_per_step(capsys):
     """benchmarks/profile_replay.py puts a timer around every instruction of the replayed program
     and takes its timers out of the replay's table again afterwards."""

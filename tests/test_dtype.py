@@ -4,6 +4,7 @@ import operator
 
 import numpy as np
 import pytest
+from conftest import require
 from op_registry import OPS, make_inputs
 
 import minigrad as mg
@@ -67,6 +68,27 @@ def test_integer_tensors_promote_to_float32_with_python_floats():
     assert (i * mg.tensor(np.ones(3, np.float32))).dtype == np.float32, "a higher kind wins"
     assert (mg.tensor(np.ones(3, np.float32)) * np.ones(3, np.int64)).dtype == np.float32
     assert (i.float() + mg.tensor(1.0)).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_ops_with_fractional_results_give_float32_for_integers_and_bools(dtype):
+    """As in torch: division, exp, log, sqrt, tanh, sin, cos, log1p, expm1, rsqrt and sigmoid of
+    an integer or bool tensor give the default float dtype (numpy alone gives float64, or float16
+    for bools), with torch's values."""
+    torch = require("torch")
+    data = np.array([0, 1, 2, 5, 7, 1]).astype(dtype)
+    ops = {"t / 3": lambda t: t / 3, "3 / t": lambda t: 3 / t, "t / t": lambda t: t / t,
+           "exp": lambda t: t.exp(), "log": lambda t: t.log(), "sqrt": lambda t: t.sqrt(),
+           "tanh": lambda t: t.tanh(), "sin": lambda t: t.sin(), "cos": lambda t: t.cos(),
+           "log1p": lambda t: t.log1p(), "expm1": lambda t: t.expm1(),
+           "rsqrt": lambda t: t.rsqrt(), "sigmoid": lambda t: t.sigmoid()}
+    for name, op in ops.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ours = op(mg.tensor(data))
+        theirs = op(torch.from_numpy(data))
+        assert ours.dtype == np.float32 and theirs.dtype == torch.float32, name
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
+    assert (mg.tensor(data).double() / 3).dtype == np.float64     # a float stays as it is
 
 
 def test_casts_and_their_gradients():

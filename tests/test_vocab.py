@@ -17,7 +17,12 @@ def test_tensor_api_helpers():
     x = mg.randn(2, 3)
     assert x.dim() == 2 and x.numel() == 6 == mg.numel(x) and x.contiguous() is x
     assert x.type_as(mg.zeros(1, dtype=mg.float64)).dtype == np.float64
-    assert x.to(mg.float64).dtype == np.float64 and x.to("cpu") is x
+    assert x.to(mg.float64).dtype == np.float64 and x.to("cpu") is x and x.to("cpu:0") is x
+    assert x.to(device="cpu", dtype=mg.float64).dtype == np.float64
+    for args, kwargs in ((("cuda",), {}), (("foo", mg.float64), {}), ((), {"device": "mps:0"})):
+        with pytest.raises(ValueError, match="to: minigrad runs on the CPU only, got device "
+                                             f"'{(args or [kwargs.get('device')])[0]}'"):
+            x.to(*args, **kwargs)
     z = x.new_zeros((2, 4))
     assert z.shape == (2, 4) and z.dtype == x.dtype and not z.numpy().any()
     np.testing.assert_allclose(mg.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1.0])
