@@ -97,7 +97,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     z = x * beta
     soft = _softplus(z) / beta
     linear = z > threshold
-    return mg.where(linear, x, soft) if linear.any() else soft
+    return mg.where(linear, x, soft) if mg.autograd.tracing() or linear.any() else soft
 
 
 @mg.scope("logsigmoid")
@@ -255,6 +255,14 @@ def nll_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
     return _reduce(-(input * q).sum(axis), reduction)
 
 
+def _check_probabilities(p):
+    """binary_cross_entropy's check, run through host() so that a compiled step makes it on every
+    call."""
+    if p.size and ((p < 0).any() or (p > 1).any()):
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1] (shape "
+                         f"{p.shape}); for logits use binary_cross_entropy_with_logits")
+
+
 def _clamped_log(c):
     """log(c) clamped below at -100, as PyTorch's binary_cross_entropy does (c is a constant >= 0;
     the floor inside keeps log(0) from being evaluated)."""
@@ -272,9 +280,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     clamped logs, so it stays finite where PyTorch's is infinite (p at 0 or 1).
     """
     _check_loss(input, target, reduction, "binary_cross_entropy")
-    if input.size and (bool((input < 0).any()) or bool((input > 1).any())):
-        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1] (shape "
-                         f"{input.shape}); for logits use binary_cross_entropy_with_logits")
+    mg.autograd.host(_check_probabilities, input.data)
     p, t, pc, eps = input, target, input.detach(), 1e-12
     plain = pc * (1 - pc) >= eps
     ps = mg.where(plain, p, 0.5)                                     # keeps log away from 0

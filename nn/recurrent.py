@@ -23,6 +23,13 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")    # the order of a layer's parameters
 
 
+def _check_rows(idx, shape):
+    """embedding's check, run through host() so that a compiled step makes it on every call."""
+    if idx.size and not -shape[0] <= idx.min() <= idx.max() < shape[0]:
+        raise IndexError(f"embedding: indices from {idx.min()} to {idx.max()} are out of range "
+                         f"for a weight of shape {shape}")
+
+
 @mg.scope("embedding")
 def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of weight (num_embeddings, D) picked by integer input of any shape -> input.shape + (D,).
@@ -32,16 +39,11 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integers, got {idx.dtype} (shape "
                         f"{idx.shape})")
-    V = weight.shape[0]
-    if idx.size:
-        low, high = idx.min().item(), idx.max().item()
-        if low < -V or high >= V:
-            raise IndexError(f"embedding: indices from {low} to {high} are out of range for a "
-                             f"weight of shape {weight.shape}")
+    mg.autograd.host(_check_rows, idx.data, weight.shape)
     out = weight[idx]
     if padding_idx is None:
         return out
-    pad = (idx == padding_idx % V).unsqueeze(-1)
+    pad = (idx == padding_idx % weight.shape[0]).unsqueeze(-1)
     return mg.where(pad, weight.detach()[idx], out)
 
 

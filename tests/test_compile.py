@@ -47,9 +47,8 @@ def _train(name, compiled, steps=5, batch=4):
         out = model(x)
         if loss_kind == "ce":
             loss = F.cross_entropy(out, y)
-        else:   # F.binary_cross_entropy checks its input's range in Python, which compile refuses
-            p = out.reshape(-1)
-            loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+        else:
+            loss = F.binary_cross_entropy(out.reshape(-1), y)
         loss.backward()
         opt.step()
         return loss
@@ -235,6 +234,43 @@ def test_replay_recomputes_integer_division_and_checks_the_divisor():
         assert step.programs
         with pytest.raises(ZeroDivisionError, match=f"{op}: integer division by zero"):
             step(x, mg.tensor(np.array([2, 0, 1])))
+
+
+def test_embedding_softplus_and_binary_cross_entropy_replay_and_check_every_call():
+    """embedding's index check, softplus's linear branch and binary_cross_entropy's range check
+    look at values: they run as host computations (or, softplus, take the branch-free form while
+    tracing), so such a step compiles, matches eager bitwise and still raises on bad values."""
+    def build():
+        mg.manual_seed(0)
+        emb, lin = nn.Embedding(10, 4), nn.Linear(4, 1)
+        opt = mg.optim.Adam(list(emb.parameters()) + list(lin.parameters()), lr=0.1)
+
+        def step(idx, y):
+            opt.zero_grad()
+            p = F.sigmoid(lin(F.softplus(emb(idx) * 30, threshold=20.0)).reshape(-1))
+            loss = F.binary_cross_entropy(p, y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, lin.weight
+    (eager, w_eager), (compiled, w_compiled) = build(), build()
+    compiled = mg.compile(compiled)
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        idx = mg.tensor(rng.integers(0, 10, 8))
+        y = mg.tensor(rng.integers(0, 2, 8).astype(np.float32))
+        np.testing.assert_array_equal(compiled(idx, y).data, eager(idx, y).data)
+    np.testing.assert_array_equal(w_compiled.data, w_eager.data)
+    assert len(compiled.programs) == 1
+    with pytest.raises(IndexError, match=r"embedding: indices from 3 to 10 are out of range for "
+                                         r"a weight of shape \(10, 4\)"):
+        compiled(mg.tensor(np.arange(3, 11)), y)
+    bce = mg.compile(lambda p, t: F.binary_cross_entropy(p, t))
+    t = mg.tensor(np.ones(3, np.float32))
+    for _ in range(4):
+        bce(mg.tensor(np.full(3, 0.5, np.float32)), t)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: input must hold probabilities"):
+        bce(mg.tensor(np.array([0.5, 1.5, 0.2], np.float32)), t)
 
 
 def test_replay_recomputes_values_made_in_numpy():
