@@ -87,8 +87,8 @@ def binary(x, other, prim, reverse=False):
 
 
 def floating(x):
-    """x, or x cast to the default float dtype when it holds integers or bools: as in torch, the
-    ops whose results are not whole numbers (division, exp, log, sqrt, tanh, sin, ...) give floats."""
+    """x, or x cast to the default float dtype when it holds integers or bools: as in torch, ops
+    whose results are not whole numbers (division, exp, log, sqrt, tanh, sin, ...) give floats."""
     return x if x.data.dtype.kind == "f" else x.astype(B.default_float)
 
 

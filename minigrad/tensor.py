@@ -384,9 +384,9 @@ from . import tensor_ops as TO  # noqa: E402  (the same)
 # torch's vocabulary: each of these methods is the function of the same name in tensor_ops.py,
 # which takes the tensor first as torch.<name> does (`x.sort(1)` is `tensor_ops.sort(x, 1)`)
 METHODS = """clamp clip floor ceil trunc sign isnan isinf isfinite round exp log sqrt tanh sin
-    cos log1p expm1 rsqrt pow square nan_to_num logaddexp max min var std prod cumsum cumprod norm argsort sort
-    topk take_along_dim gather scatter_add scatter index_select masked_fill tril triu flip roll
-    split chunk unbind repeat tile repeat_interleave expand_as unflatten movedim bmm outer matmul
-    numel clone type_as to new_zeros where lerp diagonal narrow""".split()
+    cos log1p expm1 rsqrt pow square nan_to_num logaddexp max min var std prod cumsum cumprod
+    norm argsort sort topk take_along_dim gather scatter_add scatter index_select masked_fill tril
+    triu flip roll split chunk unbind repeat tile repeat_interleave expand_as unflatten movedim bmm
+    outer matmul numel clone type_as to new_zeros where lerp diagonal narrow""".split()
 for _name in METHODS:
     setattr(Tensor, _name, getattr(TO, _name))

@@ -498,7 +498,7 @@ def type_as(input, other) -> Tensor:
 def to(input, *args, **kwargs) -> Tensor:
     """to(dtype) casts; to('cpu') and device='cpu' change nothing; minigrad runs on the CPU only,
     so another device is refused."""
-    for device in [a for a in args if isinstance(a, str)] + [str(kwargs.get("device", "cpu"))]:
+    for device in [a for a in args if isinstance(a, str)] + [str(kwargs.get("device") or "cpu")]:
         if device.split(":")[0] != "cpu":
             raise ValueError(f"to: minigrad runs on the CPU only, got device {device!r}")
     dtype = kwargs.get("dtype", next((a for a in args if not isinstance(a, str)), None))

@@ -18,7 +18,7 @@ def test_tensor_api_helpers():
     assert x.dim() == 2 and x.numel() == 6 == mg.numel(x) and x.contiguous() is x
     assert x.type_as(mg.zeros(1, dtype=mg.float64)).dtype == np.float64
     assert x.to(mg.float64).dtype == np.float64 and x.to("cpu") is x and x.to("cpu:0") is x
-    assert x.to(device="cpu", dtype=mg.float64).dtype == np.float64
+    assert x.to(device="cpu", dtype=mg.float64).dtype == np.float64 and x.to(device=None) is x
     for args, kwargs in ((("cuda",), {}), (("foo", mg.float64), {}), ((), {"device": "mps:0"})):
         with pytest.raises(ValueError, match="to: minigrad runs on the CPU only, got device "
                                              f"'{(args or [kwargs.get('device')])[0]}'"):
