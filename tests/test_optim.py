@@ -395,3 +395,26 @@ def test_float32_parameters_stay_float32(name, kwargs):
         np.testing.assert_allclose(p.data, q.detach().numpy(), atol=1e-5)
     assert all(v.dtype == np.float32 for s in opt.state.values() for v in s.values()
                if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMIZERS)
+def test_step_allocates_no_arrays_after_the_first(name, kwargs):
+    """Each update writes its intermediate values into scratch memory: a step after the first
+    two allocates far less than one parameter's array (160,000 bytes here)."""
+    import tracemalloc
+    rng = np.random.default_rng(1)
+    params = [mg.tensor(rng.standard_normal((100, 200)), requires_grad=True) for _ in range(3)]
+    opt = getattr(optim, name)(params, **kwargs)
+    for p in params:
+        p.grad = mg.tensor(rng.standard_normal(p.shape))
+    opt.step()
+    opt.step()
+    tracemalloc.start()
+    try:
+        begin = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        opt.step()
+        allocated = tracemalloc.get_traced_memory()[1] - begin
+    finally:
+        tracemalloc.stop()
+    assert allocated < 16_000, f"{name} {kwargs}: a step allocated {allocated} bytes"

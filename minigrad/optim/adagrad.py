@@ -18,8 +18,9 @@ class Adagrad(Optimizer):
 
     def _update(self, w, g, state, group):
         t = count_step(state, w, "sum", fill=group["initial_accumulator_value"])
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * w
-        state["sum"] += g * g
+        g, s = self._decayed(g, w, group["weight_decay"]), self._spare(w)   # s: the scratch
+        state["sum"] += xp.multiply(g, g, out=s)
+        denom = xp.sqrt(state["sum"], out=s)
+        denom += group["eps"]
         lr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-        w -= lr * (g / (xp.sqrt(state["sum"]) + group["eps"]))
+        w -= xp.multiply(xp.divide(g, denom, out=s), lr, out=s)

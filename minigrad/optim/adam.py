@@ -28,8 +28,7 @@ class Adam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if self.decoupled:
             w *= 1 - lr * weight_decay
-        elif weight_decay:
-            g = g + weight_decay * w
+        g = self._decayed(g, w, 0 if self.decoupled else weight_decay)
         s = self._spare(w)      # each intermediate is written into s: nothing is allocated
         m *= beta1
         m += xp.multiply(g, 1 - beta1, out=s)

@@ -24,7 +24,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self._validate(self.defaults)
         self.state = {}             # parameter Tensor -> dict of its buffers
-        self._spares = {}           # dtype -> scratch memory for _update (_spare)
+        self._spares = {}           # (dtype, which) -> scratch memory for _update (_spare)
         self.param_groups = []
         groups = list(params)
         if not groups:
@@ -62,13 +62,19 @@ class Optimizer:
     def _update(self, w, g, state: dict, group: dict) -> None:
         raise NotImplementedError
 
-    def _spare(self, w):
+    def _spare(self, w, which=0):
         """Scratch memory shaped as w, shared by all parameters of its dtype (the largest one's
-        size), for an update to write its intermediate values into instead of allocating them."""
-        spare = self._spares.get(w.dtype)
+        size), for an update to write its intermediate values into instead of allocating them;
+        `which` picks one of several such arrays."""
+        spare = self._spares.get((w.dtype, which))
         if spare is None or spare.size < w.size:
-            spare = self._spares[w.dtype] = xp.empty(w.size, w.dtype)
+            spare = self._spares[w.dtype, which] = xp.empty(w.size, w.dtype)
         return spare[:w.size].reshape(w.shape)
+
+    def _decayed(self, g, w, weight_decay):
+        """g + weight_decay * w (the L2 penalty's gradient added), in the second scratch array."""
+        return xp.add(g, xp.multiply(w, weight_decay, out=self._spare(w, 1)),
+                      out=self._spare(w, 1)) if weight_decay else g
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; `closure` recomputes and returns the loss."""

@@ -17,24 +17,22 @@ class RMSprop(Optimizer):
         check_at_least(self, group, "lr", "alpha", "eps", "weight_decay", "momentum")
 
     def _update(self, w, g, state, group):
-        alpha, momentum, weight_decay = group["alpha"], group["momentum"], group["weight_decay"]
+        alpha, momentum = group["alpha"], group["momentum"]
         optional = {"momentum_buffer": momentum > 0, "grad_avg": group["centered"]}
         count_step(state, w, "square_avg", *[name for name, kept in optional.items() if kept])
-        if weight_decay:
-            g = g + weight_decay * w
+        g, s = self._decayed(g, w, group["weight_decay"]), self._spare(w)   # s: the scratch
         square_avg = state["square_avg"]
         square_avg *= alpha
-        square_avg += (1 - alpha) * g * g
+        square_avg += xp.multiply(xp.multiply(g, 1 - alpha, out=s), g, out=s)
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            grad_avg += (1 - alpha) * (g - grad_avg)
-            denom = xp.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+            grad_avg += xp.multiply(xp.subtract(g, grad_avg, out=s), 1 - alpha, out=s)
+            denom = xp.sqrt(xp.subtract(square_avg, xp.square(grad_avg, out=s), out=s), out=s)
         else:
-            denom = xp.sqrt(square_avg) + group["eps"]
+            denom = xp.sqrt(square_avg, out=s)
+        denom += group["eps"]
+        step = xp.divide(g, denom, out=s)
         if momentum > 0:
             buf = state["momentum_buffer"]
-            buf *= momentum
-            buf += g / denom
-            w -= group["lr"] * buf
-        else:
-            w -= group["lr"] * (g / denom)
+            step = xp.add(xp.multiply(buf, momentum, out=buf), step, out=buf)
+        w -= xp.multiply(step, group["lr"], out=s)

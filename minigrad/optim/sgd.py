@@ -19,15 +19,14 @@ class SGD(Optimizer):
                              f"{group['momentum']!r} and dampening {group['dampening']!r}")
 
     def _update(self, w, g, state, group):
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
-        if weight_decay:
-            g = g + weight_decay * w
+        momentum, s = group["momentum"], self._spare(w)
+        g = self._decayed(g, w, group["weight_decay"])
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += xp.multiply(g, 1 - group["dampening"], out=self._spare(w))
-            g = g + momentum * buf if group["nesterov"] else buf
-        w -= xp.multiply(g, group["lr"], out=self._spare(w))
+                buf += xp.multiply(g, 1 - group["dampening"], out=s)
+            g = xp.add(g, xp.multiply(buf, momentum, out=s), out=s) if group["nesterov"] else buf
+        w -= xp.multiply(g, group["lr"], out=s)
