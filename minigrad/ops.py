@@ -462,11 +462,15 @@ def scatter_windows(out, g, axes, stride, dilation):
     """Add each window of g (..., k1, k2 ...) into `out` at its place; returns out."""
     counts = g.shape[g.ndim - len(axes):]            # window offsets
     outs = [g.shape[ax] for ax in axes]              # window positions per axis
-    for offset in itertools.product(*[range(k) for k in counts]):
-        dst = [slice(None)] * out.ndim
-        for ax, o, s, d, n in zip(axes, offset, stride, dilation, outs):
-            dst[ax] = slice(o * d, o * d + s * (n - 1) + 1, s)
-        out[tuple(dst)] += g[(Ellipsis,) + offset]
+    bufsize = xp.setbufsize(1024)       # at NumPy's 8,192 its iterator copies the rows through
+    try:                                # its buffers: 1.5-2x slower (docs/benchmarks.md)
+        for offset in itertools.product(*[range(k) for k in counts]):
+            dst = [slice(None)] * out.ndim
+            for ax, o, s, d, n in zip(axes, offset, stride, dilation, outs):
+                dst[ax] = slice(o * d, o * d + s * (n - 1) + 1, s)
+            out[tuple(dst)] += g[(Ellipsis,) + offset]
+    finally:
+        xp.setbufsize(bufsize)
     return out
 
 
