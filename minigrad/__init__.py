@@ -14,13 +14,11 @@ from . import viz
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "arange", "eye", "randn", "rand",
-    "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
-    "matmul", "where", "maximum", "minimum", "concatenate", "stack", "one_hot",
-    "no_grad", "enable_grad", "is_grad_enabled", "grad", "scope",
-    "gradcheck", "gradgradcheck", "GradcheckError",
-    "manual_seed", "get_rng_state", "set_rng_state",
-    "optim", "data", "viz", "save", "load",
+    "Tensor", "tensor", "zeros", "ones", "full", "arange", "eye", "randn", "rand", "zeros_like",
+    "ones_like", "full_like", "randn_like", "rand_like", "matmul", "where", "maximum", "minimum",
+    "concatenate", "stack", "one_hot", "no_grad", "enable_grad", "is_grad_enabled", "grad",
+    "scope", "gradcheck", "gradgradcheck", "GradcheckError", "manual_seed", "get_rng_state",
+    "set_rng_state", "optim", "data", "viz", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]
 

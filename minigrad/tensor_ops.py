@@ -43,23 +43,28 @@ def clamp(input, min=None, max=None) -> Tensor:
     return out
 
 
-def _constant(fn):
-    def op(input) -> Tensor:
-        return _const(autograd.host(fn, input.data))      # so a compiled step recomputes it
+def _constant(fn, bools=False):
+    def op(input) -> Tensor:            # a bool tensor is refused unless `bools`, as in torch
+        x = input if bools else F.not_bool(input, fn.__name__)
+        return _const(autograd.host(fn, x.data))      # so a compiled step recomputes it
     op.__name__ = fn.__name__
     op.__doc__ = f"numpy.{fn.__name__} of the values: a constant (zero gradient where defined)."
     return op
 
 
-floor, ceil, trunc, sign = (_constant(f) for f in (xp.floor, xp.ceil, xp.trunc, xp.sign))
-isnan, isinf, isfinite = (_constant(f) for f in (xp.isnan, xp.isinf, xp.isfinite))
+def sign(a):            # as torch: 0 at nan, and a bool is its own sign
+    return a.copy() if a.dtype == xp.bool_ else ops._sign(a, a.dtype)
+
+
+floor, ceil, trunc = (_constant(f) for f in (xp.floor, xp.ceil, xp.trunc))
+sign, isnan, isinf, isfinite = (_constant(f, True) for f in (sign, xp.isnan, xp.isinf, xp.isfinite))
 
 
 def round(input, decimals: int = 0) -> Tensor:
     """Half to even, as torch.round; a constant."""
     if not isinstance(decimals, numbers.Integral):
         raise TypeError(f"round: decimals must be an int, got {decimals!r} (shape {input.shape})")
-    return _const(autograd.host(xp.round, input.data, decimals))
+    return _const(autograd.host(xp.round, F.not_bool(input, "round").data, decimals))
 
 
 def _primitive(prim):

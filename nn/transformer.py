@@ -145,8 +145,7 @@ class TransformerEncoderLayer(_TransformerLayer):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         return self._residual(src, [
-            lambda y: self._attend(self.self_attn, y, y, src_mask, src_key_padding_mask,
-                                   is_causal),
+            lambda y: self._attend(self.self_attn, y, y, src_mask, src_key_padding_mask, is_causal),
             self._feed_forward])
 
 

@@ -91,6 +91,26 @@ def test_ops_with_fractional_results_give_float32_for_integers_and_bools(dtype):
     assert (mg.tensor(data).double() / 3).dtype == np.float64     # a float stays as it is
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_])
+def test_rounding_and_sign_follow_torch_on_every_dtype_and_on_nan_inf_and_zeros(dtype):
+    """sign is 0 at nan (numpy's gives nan) and returns a bool tensor unchanged (numpy's fails);
+    floor, ceil, trunc and round keep integer dtypes and refuse bools, all as in torch."""
+    torch = require("torch")
+    values = [0.0, -0.0, 2.5, -2.5, 0.5, -1.7, np.inf, -np.inf, np.nan, 3.0, 7.0, 1.0]
+    if np.issubdtype(dtype, np.floating):
+        data = np.array(values, dtype)
+    else:
+        data = np.array([0, 1, 2, 5, 7, 1, 0, 3, 9, 1, 4, 6]).astype(dtype)
+    for name in ("sign", "floor", "ceil", "trunc", "round"):
+        if dtype == np.bool_ and name != "sign":
+            with pytest.raises(TypeError, match=f"{name}: not supported for a bool tensor"):
+                getattr(mg.tensor(data), name)()
+            continue
+        ours, theirs = getattr(mg.tensor(data), name)(), getattr(torch.from_numpy(data), name)()
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), name
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=name)
+
+
 def test_casts_and_their_gradients():
     x = mg.tensor(np.ones(3, np.float32), requires_grad=True)
     y = x.double()
