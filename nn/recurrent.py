@@ -116,10 +116,12 @@ def _run_direction(mode, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
     / RNN operator); its one output stacks the outputs and, for an LSTM, the final cell state."""
     T, N, _ = x.shape
     with mg.scope(mode.lower() + "_reverse" * reverse):
-        gi = F.linear(x.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)    # every step at once
         outputs, w_hh_t = [None] * T, w_hh.T                                 # one transpose
         for t in (reversed(range(T)) if reverse else range(T)):
-            state = _step(mode, gi[t], state, w_hh_t, b_hh)
+            # projected step by step: the gradient of x[t] is x-sized, that of a projection of all
+            # steps at once would be (T, N, G*H) per step, T of them added up (the MNIST-rows LSTM
+            # step took 1.2-1.5x as long eager, 1.6-1.9x compiled: docs/benchmarks.md)
+            state = _step(mode, F.linear(x[t], w_ih, b_ih), state, w_hh_t, b_hh)
             outputs[t] = state[0]
         stacked = mg.stack(outputs + list(state[1:]), 0)
     if mode != "LSTM":         # counted from the end, so that an export's T may vary
