@@ -82,6 +82,7 @@ _INTO = {**{cls: (lambda out, *a, f=f: f(*a, out=out)) for cls, f in _UFUNCS.ite
          # ^ 1 - (a <= 0): ops._keep's ~(a <= 0), nan included, with no boolean temporary
          ops.Concat: lambda out, *arrays, axis: xp.concatenate(arrays, axis=axis, out=out),
          ops.Relu: lambda out, a: xp.maximum(0, a, out=out),
+         ops.Where: lambda out, a, b, cond: ops.select(a, b, cond, out),
          ops.Sum: lambda out, a, axis, keepdims: a.sum(axis, keepdims=keepdims, out=out),
          ops.Max: lambda out, a, axis, keepdims: a.max(axis, keepdims=keepdims, out=out)}
 

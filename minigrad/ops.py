@@ -279,13 +279,25 @@ class Where(Primitive):
 
     def forward(self, a, b, cond):
         self.cond = cond
-        return xp.where(cond, a, b)
+        return select(a, b, cond)
 
     def backward(self, g):
         a, b = self.inputs
         zero = _const(xp.zeros_like(g.data))
         return (Where.apply(g, zero, cond=self.cond) if a.requires_grad else None,
                 Where.apply(zero, g, cond=self.cond) if b.requires_grad else None)
+
+
+def select(a, b, cond, out=None):
+    """numpy.where(cond, a, b) for a, b, cond of one shape, a and b of one dtype, bit for bit as
+    ((a ^ b) & mask) ^ b on the raw bits, mask all ones where cond: numpy's where branches on each
+    element, 3-4x slower where cond is random (docs/benchmarks.md)."""
+    if a.dtype.kind not in "fiub" or not a.ndim:
+        return xp.where(cond, a, b) if out is None else xp.copyto(out, xp.where(cond, a, b))
+    u = xp.dtype(f"u{a.dtype.itemsize}")
+    bits = xp.bitwise_and(a.view(u) ^ b.view(u), xp.subtract(0, cond, dtype=u),
+                          out=None if out is None else out.view(u))
+    return xp.bitwise_xor(bits, b.view(u), out=bits).view(a.dtype)
 
 
 class Cast(Primitive):

@@ -7,12 +7,10 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLo
 from .module import Module, ModuleList, Parameter, Sequential
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList",
-    "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
-    "Dropout", "Flatten", "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
-    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss",
-    "functional", "init", "utils",
-]
+    "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
+    "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "Flatten", "Identity", "ReLU",
+    "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "MSELoss", "functional", "init", "utils"]
 
 # --- Keras-style API (nn/model.py, nn/callbacks.py) -----------------------------------------------
 # Dense, Conv2D, MaxPooling2D and Model's compile/fit/evaluate/predict are added below this line.

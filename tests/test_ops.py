@@ -17,6 +17,7 @@ from op_registry import (EXTREME, NO_BAD_INPUT, NOT_OPS, OPS, extreme_values, ma
                          public_api)
 
 import minigrad as mg
+from minigrad import ops
 
 GRAD_OPS = [op for op in OPS if op.grad]
 CASES = [(op, shapes) for op in OPS for shapes in op.shapes]
@@ -366,3 +367,29 @@ def test_gelu_differs_from_torch_by_its_erf_approximation_only(torch):
     np.testing.assert_array_equal(got[~finite], want[~finite])          # inf, nan, nan
     assert (np.signbit(got) == np.signbit(want))[got == 0].all()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=0, atol=6e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int8, np.int64,
+                                   np.uint8, np.bool_])
+def test_where_selects_bit_for_bit_as_numpy(dtype):
+    """Where's select on the raw bits keeps each element exactly: nan payloads, -0.0 and inf, for
+    broadcast operands and conditions, and written into a given output as the replay does."""
+    rng = np.random.default_rng(0)
+    a, b = ((rng.standard_normal((6, 9)) * 50).astype(dtype) for _ in range(2))
+    if np.issubdtype(dtype, np.floating):
+        a[0, :3] = [np.nan, -0.0, np.inf]
+        b[1, :3] = [-np.inf, 0.0, np.nan]
+        a[2, 0] = np.nan
+        a.view(f"u{a.itemsize}")[2, 0] |= 1               # a nan with its own payload
+    cond = rng.random((6, 9)) < 0.5
+    cases = [(a, b, cond),
+             (np.broadcast_to(a[:1], a.shape), b, np.broadcast_to(cond[:, :1], a.shape))]
+    for x, y, c in cases:
+        expected = np.where(c, x, y).view(np.uint8)
+        assert np.array_equal(ops.select(x, y, c).view(np.uint8), expected)
+        out = np.empty(a.shape, dtype)
+        ops.select(x, y, c, out)
+        assert np.array_equal(out.view(np.uint8), expected)
+    got = mg.where(mg.tensor(cond), mg.tensor(a), mg.tensor(b))
+    assert got.dtype == dtype
+    assert np.array_equal(got.numpy().view(np.uint8), np.where(cond, a, b).view(np.uint8))

@@ -253,23 +253,21 @@ def _recurrent(kind, reverse, **attrs):
 
 
 _HARD = dict(alpha=1 / 6, beta=0.5)
-_RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool,
-          "adaptive_avg_pool2d": _adaptive_avg_pool, "batch_norm": _batch_norm,
-          "linear": _linear, "relu": _plain("Relu"), "leaky_relu": _leaky_relu,
-          "sigmoid": _plain("Sigmoid"), "tanh": _plain("Tanh"), "erf": _plain("Erf"),
-          "softmax": _softmax("Softmax"), "log_softmax": _softmax("LogSoftmax"),
+_RULES = {"conv2d": _conv, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool, "fold": _fold,
+          "adaptive_avg_pool2d": _adaptive_avg_pool, "batch_norm": _batch_norm, "linear": _linear,
+          "relu": _plain("Relu"), "leaky_relu": _leaky_relu, "sigmoid": _plain("Sigmoid"),
+          "tanh": _plain("Tanh"), "erf": _plain("Erf"), "softmax": _softmax("Softmax"),
+          "log_softmax": _softmax("LogSoftmax"), "hardtanh": _hardtanh, "softplus": _softplus,
           "elu": lambda m, *_: ("Elu", [], dict(alpha=_scalars(m)[2])),
           "celu": lambda m, *_: ("Celu", [], dict(alpha=_scalars(m)[2])),
           "selu": lambda m, *_: ("Selu", [], dict(alpha=_scalars(m)[2], gamma=_scalars(m)[3])),
-          "hardtanh": _hardtanh, "softplus": _softplus,
           "relu6": lambda m, x, *_: ("Clip", [_scalar(0, x), _scalar(6, x)], {}),
           "hardsigmoid": lambda *_: ("HardSigmoid", [], _HARD),
           "hardswish": lambda m, x, *_: [("HardSigmoid", [x], _HARD), ("Mul", [x, 0], {})],
           "mish": lambda m, x, *_: [("Softplus", [x], {}), ("Tanh", [0], {}), ("Mul", [x, 1], {})],
-          "conv_transpose2d": _conv_transpose, "fold": _fold,
+          "conv_transpose2d": _conv_transpose, "binary_cross_entropy": _binary_cross_entropy,
           "cross_entropy": _class_loss("SoftmaxCrossEntropyLoss"),
-          "nll_loss": _class_loss("NegativeLogLikelihoodLoss"),
-          "binary_cross_entropy": _binary_cross_entropy}
+          "nll_loss": _class_loss("NegativeLogLikelihoodLoss")}
 _PAIRS = {"binary_cross_entropy"}      # rules of composites with two inputs: they get both
 _RECURRENT = {"lstm": ("LSTM", {}), "gru": ("GRU", dict(linear_before_reset=1)),
               "rnn_tanh": ("RNN", {}), "rnn_relu": ("RNN", dict(activations=["Relu"]))}

@@ -22,8 +22,7 @@ class Loss(Configurable):
 class CategoricalCrossentropy(Loss):
     """Against one-hot rows."""
 
-    key = property(lambda self: "cross_entropy" if self.from_logits else
-                   "categorical_crossentropy")
+    key = property(lambda self: "cross_entropy" if self.from_logits else "categorical_crossentropy")
 
 
 class SparseCategoricalCrossentropy(Loss):

@@ -56,8 +56,7 @@ class AdamW(Optimizer, optim.AdamW):
 class RMSprop(Optimizer, optim.RMSprop):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  lr=None):
-        self._defer(learning_rate, lr, alpha=rho, momentum=momentum, eps=epsilon,
-                    centered=centered)
+        self._defer(learning_rate, lr, alpha=rho, momentum=momentum, eps=epsilon, centered=centered)
 
 
 class Adagrad(Optimizer, optim.Adagrad):
