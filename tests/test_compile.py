@@ -173,12 +173,15 @@ def test_replay_does_not_grow_memory():
     assert grown < 64 * 1024, f"replay kept {grown} bytes over 20 steps"
 
 
-@pytest.mark.parametrize("make_opt", [lambda p: mg.optim.Adam(p, lr=1e-3),
-                                      lambda p: mg.optim.SGD(p, lr=0.1, momentum=0.9)])
+@pytest.mark.parametrize("make_opt", [
+    lambda p: mg.optim.Adam(p, lr=1e-3), lambda p: mg.optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: mg.optim.RMSprop(p, lr=1e-3, momentum=0.9, centered=True, weight_decay=1e-4),
+    lambda p: mg.optim.Adagrad(p, lr=1e-2, weight_decay=1e-4)])
 def test_replayed_step_allocates_no_arrays(make_opt):
-    """Once warm, a replayed conv / batch norm / max-pool / Adam or SGD step writes every array
-    into the program's buffers (or the optimizer's scratch memory): what it allocates is NumPy's
-    own iteration buffers (8,192 elements an operand), against several MiB for one eager step."""
+    """Once warm, a replayed conv / batch norm / max-pool step with any optimizer writes every
+    array into the program's buffers (or the optimizer's scratch memory): what it allocates is
+    NumPy's own iteration buffers (8,192 elements an operand) for the max-pool's products of
+    operands in two memory orders, against several MiB for one eager step."""
     mg.manual_seed(0)
     model = _example("cnn_bn", "ConvNet")()
     step = _ce_step(model, make_opt(model.parameters()))
@@ -199,7 +202,7 @@ def test_replayed_step_allocates_no_arrays(make_opt):
     for _ in range(4):
         compiled(x, y)
     assert len(compiled.programs) == 1
-    assert peak(compiled) < 160 * 1024 < 4 * 2**20 < peak(step)
+    assert peak(compiled) < 64 * 1024 < 4 * 2**20 < peak(step)
 
 
 def test_replay_checks_class_indices_on_every_call():
