@@ -13,13 +13,13 @@
 2. The two recordings must agree: the same operations wired the same way, and every array made
    from NumPy data inside the step equal on both calls. Anything else is refused.
 3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
-   elementwise primitives, matmuls, relu, sums, maxima, padding, concatenation, the windows'
-   scatter-add, gradient copies and backward's relu and max-pool masks write straight into
+   elementwise primitives, matmuls, relu, selects, sums, maxima, padding, concatenation, the
+   windows' scatter-add, gradient copies and backward's relu and max-pool masks write straight into
    their preallocated outputs (NumPy's `out=`), a reshape that must copy copies once, into its
    buffer; the other operations (indexing, one_hot) compute a fresh array that is copied into
    theirs, and the optimizer's update functions run again on the live parameters and state (so
-   a changed learning rate counts; Adam's and SGD's write their intermediate values into the
-   optimizer's scratch memory, so a replayed step allocates no arrays of its own). A
+   a changed learning rate counts; they write their intermediate values into the optimizer's
+   scratch memory, so a replayed step allocates no arrays of its own). A
    temporary's buffer is one that an earlier temporary, dead by then (its last reader has run),
    leaves free, where one is large enough. Results are returned as fresh tensors. A recording
    that fails (refused, or raising) is dropped: the next call records afresh. Not done: fusing

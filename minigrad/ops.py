@@ -291,7 +291,7 @@ class Where(Primitive):
 def select(a, b, cond, out=None):
     """numpy.where(cond, a, b) for a, b, cond of one shape, a and b of one dtype, bit for bit as
     ((a ^ b) & mask) ^ b on the raw bits, mask all ones where cond: numpy's where branches on each
-    element, 3-4x slower where cond is random (docs/benchmarks.md)."""
+    element, 4x slower where cond is random (docs/benchmarks.md)."""
     if a.dtype.kind not in "fiub" or not a.ndim:
         return xp.where(cond, a, b) if out is None else xp.copyto(out, xp.where(cond, a, b))
     u = xp.dtype(f"u{a.dtype.itemsize}")
@@ -475,7 +475,7 @@ def scatter_windows(out, g, axes, stride, dilation):
     counts = g.shape[g.ndim - len(axes):]            # window offsets
     outs = [g.shape[ax] for ax in axes]              # window positions per axis
     bufsize = xp.setbufsize(1024)       # at NumPy's 8,192 its iterator copies the rows through
-    try:                                # its buffers: 1.5-2x slower (docs/benchmarks.md)
+    try:                                # its buffers, up to 2.6x slower (docs/benchmarks.md)
         for offset in itertools.product(*[range(k) for k in counts]):
             dst = [slice(None)] * out.ndim
             for ax, o, s, d, n in zip(axes, offset, stride, dilation, outs):
