@@ -114,7 +114,7 @@ def _run_direction(mode, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
 
     The loop is one composite ("lstm", "gru_reverse" ...: ONNX export writes it as one LSTM / GRU
     / RNN operator); its one output stacks the outputs and, for an LSTM, the final cell state."""
-    T, N, _ = x.shape
+    T = x.shape[0]
     with mg.scope(mode.lower() + "_reverse" * reverse):
         outputs, w_hh_t = [None] * T, w_hh.T                                 # one transpose
         for t in (reversed(range(T)) if reverse else range(T)):
