@@ -105,15 +105,10 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
 
 def logaddexp(input, other) -> Tensor:
     """log(exp(input) + exp(other)) without overflow."""
-    return F.logsumexp(F.stack(list(_broadcast(input, other, "logaddexp")), 0), 0, False)
-
-
-def _broadcast(a, b, op):
-    b = b if isinstance(b, Tensor) else F.lift(b, a, op)
-    a, b = F.promote(a, b)
-    a, b = F.broadcast(a, b, op)        # names both shapes when they do not broadcast
+    other = other if isinstance(other, Tensor) else F.lift(other, input, "logaddexp")
+    a, b = F.broadcast(*F.promote(input, other), "logaddexp")   # names both shapes if they clash
     shape = xp.broadcast_shapes(a.shape, b.shape)
-    return a.expand(shape), b.expand(shape)
+    return F.logsumexp(F.stack([a.expand(shape), b.expand(shape)], 0), 0, False)
 
 
 # --- reductions ----------------------------------------------------------------------------------
