@@ -29,14 +29,17 @@ def save(obj, path) -> None:
     tree = _encode(obj, arrays, "obj")
     header = json.dumps({"format": _FORMAT, "version": _VERSION,
                          "arrays": [[a.dtype.str, list(a.shape)] for a in arrays], "tree": tree},
-                        allow_nan=False)
+                        allow_nan=False).encode("utf-8")
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "xb") as f:      # x: fail rather than reuse a file of that name
-            _write_archive(f, header, arrays)
-            f.flush()
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                _write_entry(archive, "structure", xp.frombuffer(header, xp.uint8))
+                for i, a in enumerate(arrays):
+                    _write_entry(archive, str(i), a)
+            f.flush()                   # the archive is complete: closing it wrote its directory
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -144,13 +147,6 @@ def _entry(arrays, i):
     if type(i) is not int or not 0 <= i < len(arrays):
         raise IndexError(f"array number {i!r} does not exist (the file has {len(arrays)})")
     return arrays[i]
-
-
-def _write_archive(f, header, arrays):
-    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        _write_entry(archive, "structure", xp.frombuffer(header.encode("utf-8"), xp.uint8))
-        for i, a in enumerate(arrays):
-            _write_entry(archive, str(i), a)
 
 
 def _write_entry(archive, name, array):
