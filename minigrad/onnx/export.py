@@ -45,22 +45,17 @@ from .rules import _PAIRS, _RULES
 MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
 
 
-def _onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError('minigrad.onnx needs the onnx package: pip install "minigrad[onnx]" '
-                          "(or pip install onnx onnxruntime)") from None
-    return onnx
-
-
 def export(model_or_fn, example_inputs, path=None, opset_version: int = 17,
            dynamic_batch: bool = True):
     """Write the ONNX model of `model_or_fn` (a Module, run in eval mode, or any function of
     Tensors) applied to `example_inputs` (a Tensor, an array or a tuple of them) to `path`, and
     return the `onnx.ModelProto` (checked by `onnx.checker`). Inputs and outputs are named
     `input`, `output` (`input0`, `input1` ... when there are several)."""
-    onnx = _onnx()
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError('minigrad.onnx needs the onnx package: pip install "minigrad[onnx]" '
+                          "(or pip install onnx onnxruntime)") from None
     if not isinstance(opset_version, int) or opset_version < MIN_OPSET:
         raise ValueError(f"onnx.export: opset_version must be an int >= {MIN_OPSET}, got "
                          f"{opset_version!r}")
