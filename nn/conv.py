@@ -200,11 +200,8 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, *,
 def _bins(n, m):
     """PyTorch's adaptive pooling as an (m, n) averaging matrix: row i averages
     [floor(i*n/m), ceil((i+1)*n/m))."""
-    rows = []
-    for i in range(m):
-        lo, hi = i * n // m, -(-(i + 1) * n // m)
-        rows.append([1.0 / (hi - lo) if lo <= j < hi else 0.0 for j in range(n)])
-    return rows
+    bins = [(i * n // m, -(-(i + 1) * n // m)) for i in range(m)]        # (floor, ceil) pairs
+    return [[1.0 / (hi - lo) if lo <= j < hi else 0.0 for j in range(n)] for lo, hi in bins]
 
 
 @mg.scope("adaptive_avg_pool2d")
