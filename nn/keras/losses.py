@@ -4,8 +4,7 @@ A loss object is called Keras's way, loss(y_true, y_pred) -> 0-d Tensor. With fr
 the prediction is a probability; a model ending in a softmax (sigmoid) trained with it has the
 loss taken from the logits instead, for stability.
 """
-from .. import functional as F
-from ..metrics import LOSSES, METRICS, _like, _pick, lookup
+from ..metrics import LOSSES, METRICS, _SIGMOID, _pick, lookup
 from .layers import Configurable, as_tensor
 
 
@@ -33,8 +32,8 @@ class SparseCategoricalCrossentropy(Loss):
 
 
 class BinaryCrossentropy(Loss):
-    key = property(lambda self: (lambda out, y: F.binary_cross_entropy_with_logits(
-        out, _like(y, out))) if self.from_logits else "binary_crossentropy")
+    # from_logits: the loss of logits that fit uses where a final sigmoid meets this one
+    key = property(lambda self: _SIGMOID[1] if self.from_logits else "binary_crossentropy")
 
 
 class MeanSquaredError(Loss):
