@@ -40,7 +40,7 @@ from ..autograd import enable_grad
 from ..backend import xp
 from ..tensor import Tensor
 from ..viz import _walk
-from .rules import _PAIRS, _RULES
+from .rules import _PAIRS, _RULES, _pads
 
 MIN_OPSET = 13      # Softmax over one axis, ReduceSum's axes as an input
 
@@ -407,10 +407,9 @@ class _Graph:
         return self.node("Transpose", [x], perm=perm)
 
     def _pad(self, op, x, out):
-        lo = [s.start for s in op.inner]
-        hi = [n - s.stop for s, n in zip(op.inner, out.shape)]
-        value = out.data.flat[0 if any(lo) else -1]     # the first or the last one is padding
-        return self.node("Pad", [x, self.const(xp.asarray(lo + hi, dtype=xp.int64), "pads"),
+        pads = _pads(op, self.first.made, range(out.ndim))      # every axis's before, then after
+        value = out.data.flat[0 if any(pads[:out.ndim]) else -1]    # the first or last is padding
+        return self.node("Pad", [x, self.const(xp.asarray(pads, dtype=xp.int64), "pads"),
                                  self.const(value, "pad_value")])
 
     def _index(self, op, op2, x):

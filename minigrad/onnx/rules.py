@@ -19,8 +19,8 @@ def _find(members, cls, test=lambda op: True):
 
 
 def _pads(op, made, axes=(2, 3)):
-    """A Pad op's (before, after) widths of the two image axes, as ONNX's [top, left, bottom,
-    right]; zeros without a Pad."""
+    """A Pad op's widths along `axes` as ONNX has them, every before then every after (for the
+    two image axes [top, left, bottom, right]; zeros without a Pad)."""
     if op is None:
         return [0, 0, 0, 0]
     lo = [op.inner[a].start for a in axes]
