@@ -125,10 +125,9 @@ class _TransformerLayer(Module):
         self.activation = _activation(activation)
 
     def _residual(self, x, blocks):
-        for n, block in enumerate(blocks):
-            norm = self.norms[n]
-            x = x + self.dropouts[n](block(norm(x))) if self.norm_first else \
-                norm(x + self.dropouts[n](block(x)))
+        for block, norm, dropout in zip(blocks, self.norms, self.dropouts):
+            x = x + dropout(block(norm(x))) if self.norm_first else \
+                norm(x + dropout(block(x)))
         return x
 
     def _attend(self, attention, x, memory, mask, padding, is_causal):
