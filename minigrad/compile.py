@@ -19,7 +19,8 @@
    buffer; the other operations (indexing, one_hot) compute a fresh array that is copied into
    theirs, and the optimizer's update functions run again on the live parameters and state (so
    a changed learning rate counts; they write their intermediate values into the optimizer's
-   scratch memory, so a replayed step allocates no arrays of its own). A
+   scratch memory, so a replayed step allocates no arrays of its own; NumPy's iteration buffers,
+   used for casts and operands in two memory orders, are kept at 2,048 elements while replaying). A
    temporary's buffer is one that an earlier temporary, dead by then (its last reader has run),
    leaves free, where one is large enough. Results are returned as fresh tensors. A recording
    that fails (refused, or raising) is dropped: the next call records afresh. Not done: fusing
@@ -301,16 +302,20 @@ class _Program:
             return None         # state replaced from outside: retrace
         for i, x in zip(self.inputs, args):
             self.views[i][...] = x.data
-        for kind, fn, ins, params, out in self.instrs:
-            host = kind == "host"
-            arrays = [self._resolve(a) if host else self.views[a] for a in ins]
-            kwargs = {k: self._resolve(v) for k, v in params.items()}
-            if _in_place(fn, out):
-                _INTO[fn](self.views[out], *arrays, **kwargs)
-                continue        # written in place: no temporary
-            value = fn(*arrays) if host else fn().forward(*arrays, **kwargs)
-            if out is not None:
-                self.views[out][...] = value
+        bufsize = xp.setbufsize(2048)   # numpy's iteration buffers (casts, operands in two memory
+        try:                            # orders) at a quarter of its 8,192 elements, as fast
+            for kind, fn, ins, params, out in self.instrs:
+                host = kind == "host"
+                arrays = [self._resolve(a) if host else self.views[a] for a in ins]
+                kwargs = {k: self._resolve(v) for k, v in params.items()}
+                if _in_place(fn, out):
+                    _INTO[fn](self.views[out], *arrays, **kwargs)
+                    continue        # written in place: no temporary
+                value = fn(*arrays) if host else fn().forward(*arrays, **kwargs)
+                if out is not None:
+                    self.views[out][...] = value
+        finally:
+            xp.setbufsize(bufsize)
         return [Tensor._wrap(self.views[i].copy()) for i in self.result]
 
     def dot(self) -> str:
