@@ -50,17 +50,16 @@ def _grads(scalar, inputs, wrt, create_graph=False):
 
 
 def _numeric(scalar, inputs, i, eps):
-    x = inputs[i].data
-    flat, grad = x.reshape(-1), xp.zeros(x.size)
-    for k in range(x.size):         # with grad enabled: gradgradcheck's fn takes gradients
-        orig = flat[k]
-        flat[k] = orig + eps
+    x, grad = inputs[i].data, xp.zeros(inputs[i].shape)
+    for k in xp.ndindex(x.shape):   # indices, not x.reshape(-1): that copies an x in F order
+        orig = x[k]                 # (with grad enabled: gradgradcheck's fn takes gradients)
+        x[k] = orig + eps
         hi = scalar(*inputs)
-        flat[k] = orig - eps
+        x[k] = orig - eps
         lo = scalar(*inputs)
-        flat[k] = orig
+        x[k] = orig
         grad[k] = 0.0 if hi is None else (hi.item() - lo.item()) / (2 * eps)
-    return grad.reshape(x.shape)
+    return grad
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,

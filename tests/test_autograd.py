@@ -452,6 +452,19 @@ def test_gradcheck_insists_on_float64():
         mg.gradcheck(lambda t: t * 2, [mg.tensor([1.0], requires_grad=True)])
 
 
+def test_gradcheck_perturbs_inputs_in_any_memory_order():
+    """An input in Fortran order (or any view numpy cannot flatten without a copy) is perturbed
+    in place, element by element: a flattened copy left it unchanged, every numeric derivative
+    came out 0 and a correct gradient was reported wrong. The input is restored afterwards."""
+    a = np.asfortranarray(np.random.default_rng(0).standard_normal((3, 4)))
+    x = mg.tensor(a, requires_grad=True)
+    assert not x.data.flags.c_contiguous
+    assert mg.gradcheck(lambda t: (t * t * t).sum(1), [x])
+    with pytest.raises(mg.GradcheckError, match=r"worst element \(1, "):
+        mg.gradcheck(lambda t: _WrongInOnePlace.apply(t), [x])
+    np.testing.assert_array_equal(x.data, a)
+
+
 def test_gradgradcheck_catches_a_wrong_second_derivative():
     x = leaf([0.5, 1.5])
     assert mg.gradcheck(lambda t: _WrongSecondDerivative.apply(t), [x])
