@@ -427,7 +427,10 @@ def test_save_and_load_model_round_trip(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert loaded.optimizer.learning_rate == 3e-3 and loaded._compiled["loss"] == \
-        "categorical_crossentropy"
+        "categorical_crossentropy" and loaded._compiled["jit_compile"] == "auto"
+    model.compile("sgd", "categorical_crossentropy", jit_compile=False)     # kept, as Keras does
+    model.save(tmp_path / "m.keras")
+    assert keras.models.load_model(tmp_path / "m.keras")._compiled["jit_compile"] is False
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     seq = keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dropout(0.1),

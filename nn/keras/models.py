@@ -119,7 +119,7 @@ class Model(L.Layer, Module):
         jit_compile: whether fit runs its steps through mg.compile (nn.Model.compile)."""
         if loss is None:
             raise ValueError("compile: pass a loss, e.g. loss='sparse_categorical_crossentropy'")
-        self._compile_args = (optimizer, loss, list(metrics or ()))
+        self._compile_args = (optimizer, loss, list(metrics or ()), jit_compile)
         super().compile(optimizers.get(optimizer), losses.get(loss),
                         [keras_metrics.get(m) for m in metrics or ()], jit_compile=jit_compile)
 
@@ -174,9 +174,9 @@ class Model(L.Layer, Module):
                              for name, m in self._modules.items()]}
         compiled = None
         if self._compile_args is not None:
-            optimizer, loss, metric_list = self._compile_args
+            optimizer, loss, metric_list, jit_compile = self._compile_args
             compiled = [_spec(optimizer, "the optimizer"), _spec(loss, "the loss"),
-                        [_spec(m, "a metric") for m in metric_list]]
+                        [_spec(m, "a metric") for m in metric_list], jit_compile]
         mg.save({"format": _FORMAT, "model": config, "weights": self.state_dict(),
                  "compile": compiled}, filepath)
 
@@ -229,7 +229,7 @@ def load_model(filepath):
     model.build((None, *config["input_shape"]))
     model.load_state_dict(state["weights"])
     if state["compile"] is not None:
-        optimizer, loss, metric_list = state["compile"]
+        optimizer, loss, metric_list, *jit = state["compile"]      # files before jit_compile: 3
         model.compile(_revive(optimizer, optimizers, "optimizer"), _revive(loss, losses, "loss"),
-                      [_revive(m, keras_metrics, "metric") for m in metric_list])
+                      [_revive(m, keras_metrics, "metric") for m in metric_list], *jit)
     return model
