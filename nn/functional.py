@@ -209,11 +209,8 @@ def _target_distribution(input, target, label_smoothing, reduction, op):
         if target.dtype.kind not in "iu" or target.shape != expected:
             raise ValueError(f"{op}: target has shape {target.shape} ({target.dtype}), expected "
                              f"integer class indices of shape {expected} for input {input.shape}")
-        try:
-            q = mg.one_hot(target, C, axis=axis, dtype=input.dtype)
-        except ValueError as e:
-            raise ValueError(f"{op}: target values must lie in [0, {C}) for input "
-                             f"{input.shape}; {e}") from None
+        mg.autograd.host(_check_classes, target.data, C, input.shape, op)
+        q = mg.one_hot(target, C, axis=axis, dtype=input.dtype)
     _check_reduction(reduction, op)
     return (q * (1 - label_smoothing) + label_smoothing / C if label_smoothing else q), axis
 
@@ -253,6 +250,14 @@ def nll_loss(input: Tensor, target, *, reduction: str = "mean") -> Tensor:
         raise TypeError(f"nll_loss: target must hold integer class indices, got {target.dtype}")
     q, axis = _target_distribution(input, target, 0.0, reduction, "nll_loss")
     return _reduce(-(input * q).sum(axis), reduction)
+
+
+def _check_classes(idx, C, shape, op):
+    """The losses' class-index check, run through host() so that a compiled step makes it (and
+    raises this message, not one_hot's) on every call."""
+    if idx.size and (idx.min() < 0 or idx.max() >= C):
+        raise ValueError(f"{op}: target values must lie in [0, {C}) for input {shape}, got "
+                         f"values from {idx.min()} to {idx.max()}")
 
 
 def _check_probabilities(p):

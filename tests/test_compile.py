@@ -209,17 +209,20 @@ def test_replayed_step_allocates_no_arrays(make_opt):
 
 
 def test_replay_checks_class_indices_on_every_call():
-    """one_hot's range check runs inside the recorded host computation: a replayed call with an
-    out-of-range label raises as eager does, instead of training on a row of zeros."""
+    """cross_entropy's range check runs inside the recorded host computation: a replayed call
+    with an out-of-range label raises eager's message, instead of training on a row of zeros."""
     lin = nn.Linear(4, 3)
     step = mg.compile(_ce_step(lin, mg.optim.SGD(lin.parameters(), lr=0.1)))
     x = mg.tensor(np.ones((5, 4), np.float32))
     for _ in range(4):
         step(x, mg.tensor(np.array([0, 1, 2, 0, 1])))
     weight = lin.weight.data.copy()
-    with pytest.raises(ValueError, match=r"one_hot: indices must lie in \[0, 3\), got values "
-                                         r"from 0 to 7"):
+    message = r"cross_entropy: target values must lie in \[0, 3\) for input \(5, 3\), got values " \
+              r"from 0 to 7"
+    with pytest.raises(ValueError, match=message):
         step(x, mg.tensor(np.array([0, 1, 7, 0, 1])))
+    with pytest.raises(ValueError, match=message):
+        step.__wrapped__(x, mg.tensor(np.array([0, 1, 7, 0, 1])))
     assert np.array_equal(lin.weight.data, weight)
 
 
