@@ -24,7 +24,7 @@
    temporary's buffer is one that an earlier temporary, dead by then (its last reader has run),
    leaves free, where one is large enough. Results are returned as fresh tensors. A recording
    that fails (refused, or raising) is dropped: the next call records afresh. Not done: fusing
-   elementwise chains (neither numexpr nor a numba prototype gained anything: docs/compile.md).
+   elementwise chains (numexpr gained nothing, a numba prototype 3%: docs/compile.md).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
