@@ -431,6 +431,10 @@ def test_save_and_load_model_round_trip(tmp_path):
     model.compile("sgd", "categorical_crossentropy", jit_compile=False)     # kept, as Keras does
     model.save(tmp_path / "m.keras")
     assert keras.models.load_model(tmp_path / "m.keras")._compiled["jit_compile"] is False
+    state = mg.load(tmp_path / "m.keras")
+    state["compile"] = state["compile"][:3]         # a file saved before jit_compile was kept
+    mg.save(state, tmp_path / "old.keras")
+    assert keras.models.load_model(tmp_path / "old.keras")._compiled["jit_compile"] == "auto"
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     seq = keras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dropout(0.1),
