@@ -129,8 +129,9 @@ def _conv2d_columns(x, w, stride, dilation, pads, groups):
     win = win.reshape(G, C // G, OH, OW, N, KH, KW)
     cols = win.permute(0, 1, 5, 6, 2, 3, 4).reshape(G, C // G * KH * KW, OH * OW * N)
     y = w.reshape(G, OC // G, C // G * KH * KW) @ cols
-    # for N == 1, (G, OC/G, OH*OW*1) is already (1, OC, OH, OW): one op fewer
-    return y.reshape(1, OC, OH, OW) if N == 1 else y.reshape(OC, OH, OW, N).permute(3, 0, 1, 2)
+    if N == 1:              # (G, OC/G, OH*OW*1) is already (1, OC, OH, OW): one op fewer
+        return y.reshape(1, OC, OH, OW)
+    return y.reshape(OC, OH, OW, N).permute(3, 0, 1, 2)
 
 
 def _pool_args(x, kernel_size, stride, padding, dilation, op, pad_value=0.0):

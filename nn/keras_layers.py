@@ -53,7 +53,9 @@ class _KerasLayer(Module):
         y, fn = self._transform(x), self.activation
         if not activate or fn is None:
             return y
-        return F.softmax(y, self._class_axis) if fn == "softmax" else _ACTIVATIONS.get(fn, fn)(y)
+        if fn == "softmax":
+            return F.softmax(y, self._class_axis)
+        return _ACTIVATIONS.get(fn, fn)(y)
 
     def _options_repr(self):
         """The activation and use_bias parts of repr, where they differ from the defaults."""

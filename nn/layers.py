@@ -217,7 +217,8 @@ class _BatchNorm(Module):
             self.num_batches_tracked.add_(1)
             momentum = 1.0 / self.num_batches_tracked.item() if momentum is None else momentum
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or self.running_mean is None, momentum or 0.0, self.eps)
+                            self.training or self.running_mean is None,
+                            0.0 if momentum is None else momentum, self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, " + _settings(self, ("eps", "momentum", "affine",
