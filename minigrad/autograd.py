@@ -120,7 +120,8 @@ def bump_version(t):
 
 def _topological_order(roots):
     """Tensors that need a gradient, each after all of its inputs (iterative: no recursion
-    limit)."""
+    limit). Inputs are visited in order, so a graph always gives the same order (viz numbers its
+    nodes by it)."""
     order, seen, stack = [], set(), [(r, False) for r in roots]
     while stack:
         t, expanded = stack.pop()
@@ -130,7 +131,7 @@ def _topological_order(roots):
             seen.add(id(t))
             stack.append((t, True))
             if t._ctx is not None and t._ctx.inputs is not None:
-                stack.extend((x, False) for x in t._ctx.inputs
+                stack.extend((x, False) for x in reversed(t._ctx.inputs)
                              if x._requires_grad and id(x) not in seen)
     return order
 

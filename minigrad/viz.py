@@ -52,7 +52,7 @@ import shutil
 import warnings
 from pathlib import Path
 
-from .autograd import no_grad
+from .autograd import _topological_order, no_grad
 from .tensor import Tensor
 
 # node kind -> (shape, style, fill colour, border colour, text in the legend or None)
@@ -162,20 +162,10 @@ def _expand_rule(expand):
 
 
 def _walk(outputs):
-    """The ops behind `outputs`, each after the ops that made its inputs (an iterative DFS that
-    visits inputs in order, so the same graph gives the same order), and {id(op): its output}."""
-    order, made = [], {}
-    stack = [(t, False) for t in reversed(outputs)]
-    while stack:
-        t, done = stack.pop()
-        op = t._ctx
-        if done:
-            order.append(op)
-        elif op is not None and id(op) not in made:
-            made[id(op)] = t
-            stack.append((t, True))
-            stack.extend((x, False) for x in reversed(op.inputs or ()) if x._ctx is not None)
-    return order, made
+    """The ops behind `outputs`, each after the ops that made its inputs (the backward walk's
+    order: inputs in order, so the same graph gives the same order), and {id(op): its output}."""
+    made = {id(t._ctx): t for t in _topological_order(outputs) if t._ctx is not None}
+    return [t._ctx for t in made.values()], made
 
 
 def _scope(op):
