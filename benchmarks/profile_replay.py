@@ -39,7 +39,8 @@ def _timed(fn, name, mode, shapes=None):
 
 def instrument(program):
     """Timers around the program's instructions (those written in place are timed through the
-    table of in-place functions, the others by wrapping the function or primitive class)."""
+    table of in-place functions, the others by wrapping the function or primitive class), then
+    the program's calls bound afresh to them."""
     into = compile_module._INTO
     for fn in list(into):
         into[fn] = _timed(into[fn], getattr(fn, "__name__", repr(fn)), "into")
@@ -53,6 +54,7 @@ def instrument(program):
             instr[1] = type(fn.__name__, (fn,), {"forward": forward})
         else:
             instr[1] = _timed(fn, getattr(fn, "__qualname__", repr(fn)), "copy")
+    program.bind()
 
 
 def main(argv=None):

@@ -1,7 +1,7 @@
 """mg.compile: record a whole training step once, then replay it without building graphs.
 
 `step = mg.compile(fn)` wraps a function of tensors, typically forward, `loss.backward()` and
-`optimizer.step()`. For each new set of argument shapes and dtypes:
+`optimizer.step()`. For each new set of argument shapes, dtypes and requires_grad flags:
 
 1. The first call runs `fn` eagerly (optimizers create their state then). The next two run it
    eagerly while a recorder notes every primitive applied (those of
@@ -12,19 +12,21 @@
    keep pointing at buffers whose contents the replay rewrites in place.
 2. The two recordings must agree: the same operations wired the same way, and every array made
    from NumPy data inside the step equal on both calls. Anything else is refused.
-3. Later calls replay the second recording: the inputs are copied into buffers the program owns,
-   elementwise primitives, matmuls, relu, selects, sums, maxima, padding, concatenation, the
-   windows' scatter-add, gradient copies and backward's relu and max-pool masks write straight into
-   their preallocated outputs (NumPy's `out=`), a reshape that must copy copies once, into its
-   buffer; the other operations (indexing, one_hot) compute a fresh array that is copied into
-   theirs, and the optimizer's update functions run again on the live parameters and state (so
-   a changed learning rate counts; they write their intermediate values into the optimizer's
-   scratch memory, so a replayed step allocates no arrays of its own; NumPy's iteration buffers,
-   used for casts and operands in two memory orders, are kept at 2,048 elements while replaying). A
-   temporary's buffer is one that an earlier temporary, dead by then (its last reader has run),
-   leaves free, where one is large enough. Results are returned as fresh tensors. A recording
-   that fails (refused, or raising) is dropped: the next call records afresh. Not done: fusing
-   elementwise chains (numexpr gained nothing, a numba prototype 3%: docs/compile.md).
+3. Later calls replay the second recording: every instruction was bound once to the array views
+   it reads and writes (they never change), so a replay only runs those calls. The inputs are
+   copied into buffers the program owns, elementwise primitives, matmuls, relu, selects, sums,
+   maxima, padding, concatenation, the windows' scatter-add, gradient copies, one_hot and
+   backward's relu and max-pool masks write straight into their preallocated outputs (NumPy's
+   `out=`), a reshape that must copy copies once, into its buffer; the other operations (indexing)
+   compute a fresh array that is copied into theirs, and the optimizer's update functions run
+   again on the live parameters and state (so a changed learning rate counts; they write their
+   intermediate values into the optimizer's scratch memory, so a replayed step allocates no
+   arrays of its own; NumPy's iteration buffers, used for casts and operands in two memory
+   orders, are kept at 2,048 elements while replaying). A temporary's buffer is one that an
+   earlier temporary, dead by then (its last reader has run), leaves free, where one is large
+   enough. Results are returned as fresh tensors. A recording that fails (refused, or raising)
+   is dropped: the next call records afresh. Not done: fusing elementwise chains (numexpr
+   gained nothing, a numba prototype 3%: docs/compile.md).
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
@@ -36,7 +38,7 @@ import dataclasses
 import functools
 import weakref
 
-from . import autograd, ops
+from . import autograd, functions, ops
 from .backend import ndarray, xp
 from .tensor import Tensor
 
@@ -79,6 +81,7 @@ _INTO = {**{cls: (lambda out, *a, f=f: f(*a, out=out)) for cls, f in _UFUNCS.ite
          ops.WindowsAdd: _scatter_into, ndarray.copy: lambda out, a: xp.copyto(out, a),
          ops._ties: lambda out, a, top: xp.equal(a, top, out=out),
          ops._kept_sum: lambda out, a, axis: a.sum(axis, keepdims=True, out=out),
+         functions._one_hot: lambda out, idx, n, dtype: functions._one_hot(idx, n, dtype, out),
          ops._keep: lambda out, a, dtype: xp.subtract(1, xp.less_equal(a, 0, out=out), out=out),
          # ^ 1 - (a <= 0): ops._keep's ~(a <= 0), nan included, with no boolean temporary
          ops.Concat: lambda out, *arrays, axis: xp.concatenate(arrays, axis=axis, out=out),
@@ -92,12 +95,6 @@ def _bounds(a):
     """(first byte, end) of the memory `a` touches."""
     lo, hi = xp.lib.array_utils.byte_bounds(a)
     return lo, max(hi, lo + 1)
-
-
-def _owner(a):
-    while isinstance(a.base, ndarray):
-        a = a.base
-    return a
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +151,9 @@ class _Recorder:
             return s
         region = self._region(a)
         if region is None:
-            owner = _owner(a)
+            owner = a       # the array that owns the memory
+            while isinstance(owner.base, ndarray):
+                owner = owner.base
             lo, hi = _bounds(owner if owner.flags.owndata else a)
             kind = "made" if maker is not None else "input" if isinstance(tensor, str) else "outer"
             region = _Region(kind, lo, hi, owner, maker)
@@ -223,8 +222,9 @@ def _check_same(first, second):
         user = next(_describe(i) for i in second.instrs if s2.i in _uses(i))
         if id(a2) in made_first:
             raise CompileError(f"mg.compile: {user} reads a result of the step's previous call "
-                               "(state kept by reassigning a tensor, or gradients accumulated "
-                               "across calls without zero_grad); update such state in place")
+                               "(state kept by reassigning a tensor: update it in place; "
+                               "gradients accumulated across calls without zero_grad, or zeroed "
+                               "in place by zero_grad(set_to_none=False): set them to None)")
         if a1 is not a2 and not (a1.shape == a2.shape and a1.dtype == a2.dtype
                                  and xp.array_equal(a1, a2, equal_nan=True)):
             raise CompileError(f"mg.compile: an array made from NumPy data inside the step (shape "
@@ -246,15 +246,20 @@ def _leaves(v):
 
 
 def _uses(instr):
-    """Slot numbers an instruction reads or writes."""
-    _, _, ins, params, out = instr
+    """Slot numbers an instruction reads or writes (a host computation's arguments are values,
+    its arrays among them as _Refs: an int there is a number, such as one_hot's class count)."""
+    kind, _, ins, params, out = instr
     refs = [v.i for v in _leaves((*ins, *params.values())) if isinstance(v, _Ref)]
-    return [i for i in [*ins, out] if isinstance(i, int)] + refs
+    return [i for i in [*(ins if kind == "prim" else []), out] if i is not None] + refs
 
 
 def _in_place(fn, out):
     """Whether replay writes the instruction straight into its output (the _INTO table)."""
     return fn in _INTO and out is not None
+
+
+def _store(out, run):
+    out[...] = run()
 
 
 def _buffers(rec, result):
@@ -287,15 +292,30 @@ class _Program:
     def __init__(self, rec, inputs, result):
         self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
-        bufs = _buffers(rec, self.result)
+        self.instrs, self.slots, self.grads = rec.instrs, rec.slots, rec.grads
+        bufs = _buffers(rec, self.result + [i for _, i in self.grads])     # both live to the end
         self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
                                  strides=s.strides) for s in rec.slots]
-        self.instrs, self.slots = rec.instrs, rec.slots
         # tensors from outside the step (parameters) must still hold the arrays replay reads
         self.guards = [(t, a) for t, a in rec.guards if t() is not None and t().data is a]
+        self.bind()
 
     def _resolve(self, v):
         return _map(v, lambda r: self.views[r.i] if isinstance(r, _Ref) else r)
+
+    def bind(self):
+        """Each instruction as a call with its operands bound: the views never change, so a
+        replay only runs the calls."""
+        self.calls = []
+        for kind, fn, ins, params, out in self.instrs:
+            arrays = [self._resolve(a) if kind == "host" else self.views[a] for a in ins]
+            kwargs = {k: self._resolve(v) for k, v in params.items()}
+            if _in_place(fn, out):
+                self.calls.append(functools.partial(_INTO[fn], self.views[out], *arrays, **kwargs))
+                continue        # written in place: no temporary
+            run = functools.partial(fn if kind == "host" else fn().forward, *arrays, **kwargs)
+            self.calls.append(functools.partial(_store, self.views[out], run) if out is not None
+                              else run)
 
     def __call__(self, args):
         if any(t() is not None and t().data is not a for t, a in self.guards):
@@ -304,18 +324,14 @@ class _Program:
             self.views[i][...] = x.data
         bufsize = xp.setbufsize(2048)   # numpy's iteration buffers (casts, operands in two memory
         try:                            # orders) at a quarter of its 8,192 elements, as fast
-            for kind, fn, ins, params, out in self.instrs:
-                host = kind == "host"
-                arrays = [self._resolve(a) if host else self.views[a] for a in ins]
-                kwargs = {k: self._resolve(v) for k, v in params.items()}
-                if _in_place(fn, out):
-                    _INTO[fn](self.views[out], *arrays, **kwargs)
-                    continue        # written in place: no temporary
-                value = fn(*arrays) if host else fn().forward(*arrays, **kwargs)
-                if out is not None:
-                    self.views[out][...] = value
+            for run in self.calls:
+                run()
         finally:
             xp.setbufsize(bufsize)
+        for k, i in self.grads:     # this call's gradients, in the program's buffers
+            t = args[k] if isinstance(k, int) else k()
+            if t is not None:
+                t.grad = Tensor._wrap(self.views[i])
         return [Tensor._wrap(self.views[i].copy()) for i in self.result]
 
     def dot(self) -> str:
@@ -353,6 +369,11 @@ def _record(fn, args):
         result = fn(*args)
     for t in _tensors(result):
         rec.slot(t.data)
+    rec.grads = []      # gradients the step leaves on its arguments (by position) and on
+    for k, t in [*enumerate(args), *((ref, ref()) for ref, _ in rec.guards)]:  # parameters
+        s = None if t is None or t.grad is None else rec.by_id.get(id(t.grad.data))
+        if s is not None and s.region.kind == "made":
+            rec.grads.append((k, s.i))
     return rec, result
 
 
@@ -364,7 +385,7 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
     def step(*args):
         if not all(isinstance(x, Tensor) for x in args):
             raise TypeError("mg.compile: the compiled function takes Tensors only")
-        key = tuple((x.shape, x.dtype) for x in args)
+        key = tuple((x.shape, x.dtype, x.requires_grad) for x in args)
         program = programs.get(key)
         if program is not None:
             out = program(args)
@@ -389,5 +410,5 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
             raise
         return result
 
-    step.programs = programs        # {(shapes and dtypes): program}; program.dot() draws one
+    step.programs = programs    # {(shapes, dtypes, requires_grad): program}; program.dot() draws it
     return step

@@ -373,14 +373,18 @@ def matmul(input, other) -> Tensor:
     return out
 
 
-def _one_hot(idx, num_classes, dtype):
-    """Run through host(), so that a compiled step checks every call's indices too."""
+def _one_hot(idx, num_classes, dtype, out=None):
+    """Run through host(), so that a compiled step checks every call's indices too (and writes
+    the encoding into its buffer, `out`)."""
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: indices must lie in [0, {num_classes}), got values from "
                          f"{idx.min()} to {idx.max()} (shape {idx.shape})")
-    hot = xp.zeros(idx.shape + (num_classes,), dtype)
-    xp.put_along_axis(hot, idx[..., None], 1, -1)  # a broadcast == made 17 KiB of buffers
-    return hot
+    if out is None:
+        out = xp.zeros(idx.shape + (num_classes,), dtype)
+    else:
+        out.fill(0)
+    xp.put_along_axis(out, idx[..., None], 1, -1)  # a broadcast == made 17 KiB of buffers
+    return out
 
 
 def one_hot(indices, num_classes: int, axis: int = -1, dtype=B.float32) -> Tensor:
