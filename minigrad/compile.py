@@ -369,8 +369,9 @@ def _record(fn, args):
         result = fn(*args)
     for t in _tensors(result):
         rec.slot(t.data)
-    rec.grads = []      # gradients the step leaves on its arguments (by position) and on
-    for k, t in [*enumerate(args), *((ref, ref()) for ref, _ in rec.guards)]:  # parameters
+    # the gradients the step leaves on its arguments (by position) and on outside tensors
+    rec.grads = []
+    for k, t in [*enumerate(args), *((ref, ref()) for ref, _ in rec.guards)]:
         s = None if t is None or t.grad is None else rec.by_id.get(id(t.grad.data))
         if s is not None and s.region.kind == "made":
             rec.grads.append((k, s.i))
