@@ -46,7 +46,7 @@ def instrument(program):
         into[fn] = _timed(into[fn], getattr(fn, "__name__", repr(fn)), "into")
     for instr in program.instrs:
         kind, fn, ins, _, out = instr
-        if compile_module._in_place(fn, out):
+        if fn in compile_module._INTO and out is not None:     # written in place
             continue
         if kind == "prim":
             shapes = tuple(program.slots[i].shape for i in ins)[:2]

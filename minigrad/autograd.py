@@ -116,6 +116,8 @@ def bump_version(t):
     """Mark `t` as modified in place, so a backward that saved it refuses to run."""
     _Mode.inplace += 1
     t._version = _Mode.inplace
+    if _Mode.trace is not None:     # mg.compile refuses in-place updates of a step's arguments
+        _Mode.trace.updated(t.data)
 
 
 def _topological_order(roots):

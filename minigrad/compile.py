@@ -30,7 +30,8 @@
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
-data that differ between calls, and a step that reads a result of its previous call.
+data that differ between calls, a step that reads a result of its previous call, and an
+in-place update of an argument (a replay works on its own copy of each argument).
 
 Size budget: 450 code lines
 """
@@ -168,6 +169,12 @@ class _Recorder:
             self.guards.append((weakref.ref(tensor), a))
         return s
 
+    def updated(self, a):
+        """An in-place update (autograd.bump_version): of an argument, it would reach only the
+        program's copy of it in a replay, not the caller's tensor."""
+        if getattr(self._region(a), "kind", None) == "input":
+            self.refuse(f"an in-place update of an argument (shape {a.shape})")
+
     def _arg(self, v):
         return _map(v, lambda a: _Ref(self.slot(a).i) if isinstance(a, ndarray) else a)
 
@@ -225,8 +232,7 @@ def _check_same(first, second):
                                "(state kept by reassigning a tensor: update it in place; "
                                "gradients accumulated across calls without zero_grad, or zeroed "
                                "in place by zero_grad(set_to_none=False): set them to None)")
-        if a1 is not a2 and not (a1.shape == a2.shape and a1.dtype == a2.dtype
-                                 and xp.array_equal(a1, a2, equal_nan=True)):
+        if a1 is not a2 and not (a1.dtype == a2.dtype and xp.array_equal(a1, a2, equal_nan=True)):
             raise CompileError(f"mg.compile: an array made from NumPy data inside the step (shape "
                                f"{a2.shape}, used by {user}) differs between calls, as random "
                                "numbers (dropout's mask) do; pass it to the compiled function "
@@ -251,11 +257,6 @@ def _uses(instr):
     kind, _, ins, params, out = instr
     refs = [v.i for v in _leaves((*ins, *params.values())) if isinstance(v, _Ref)]
     return [i for i in [*(ins if kind == "prim" else []), out] if i is not None] + refs
-
-
-def _in_place(fn, out):
-    """Whether replay writes the instruction straight into its output (the _INTO table)."""
-    return fn in _INTO and out is not None
 
 
 def _store(out, run):
@@ -310,7 +311,7 @@ class _Program:
         for kind, fn, ins, params, out in self.instrs:
             arrays = [self._resolve(a) if kind == "host" else self.views[a] for a in ins]
             kwargs = {k: self._resolve(v) for k, v in params.items()}
-            if _in_place(fn, out):
+            if fn in _INTO and out is not None:
                 self.calls.append(functools.partial(_INTO[fn], self.views[out], *arrays, **kwargs))
                 continue        # written in place: no temporary
             run = functools.partial(fn if kind == "host" else fn().forward, *arrays, **kwargs)
@@ -340,7 +341,7 @@ class _Program:
         lines = ["digraph program {", '  node [shape=box, style=filled, fontname="Helvetica"];']
         for j, instr in enumerate(self.instrs):
             kind, fn, ins, params, out = instr
-            color = "#cfe2f3" if _in_place(fn, out) else \
+            color = "#cfe2f3" if fn in _INTO and out is not None else \
                 "#eeeeee" if kind == "prim" else "#fff2cc"
             lines.append(f'  i{j} [label="{_describe(instr)}", fillcolor="{color}"];')
             makers = {self.slots[i].region.maker for i in _uses(instr) if i != out}
@@ -370,11 +371,10 @@ def _record(fn, args):
     for t in _tensors(result):
         rec.slot(t.data)
     # the gradients the step leaves on its arguments (by position) and on outside tensors
-    rec.grads = []
-    for k, t in [*enumerate(args), *((ref, ref()) for ref, _ in rec.guards)]:
-        s = None if t is None or t.grad is None else rec.by_id.get(id(t.grad.data))
-        if s is not None and s.region.kind == "made":
-            rec.grads.append((k, s.i))
+    holders = [*enumerate(args), *((ref, ref()) for ref, _ in rec.guards)]
+    grads = [(k, rec.by_id.get(id(t.grad.data))) for k, t in holders
+             if t is not None and t.grad is not None]
+    rec.grads = [(k, s.i) for k, s in grads if s is not None and s.region.kind == "made"]
     return rec, result
 
 

@@ -268,6 +268,34 @@ def test_an_argument_that_stops_requiring_grad_gets_its_own_program():
     assert len(compiled.programs) == 2
 
 
+def _sgd_on_argument(w):
+    """A step whose argument is the tensor its optimizer updates."""
+    opt = mg.optim.SGD([w], lr=0.1)
+    opt.zero_grad()
+    (w * w).sum().backward()
+    opt.step()
+
+
+@pytest.mark.parametrize("update", [
+    lambda x: x.add_(1),
+    lambda x: x.__setitem__(0, 5.0),
+    lambda x: x[1:].mul_(2),            # through a view of the argument
+    _sgd_on_argument,
+], ids=["add_", "setitem", "view", "optimizer"])
+def test_in_place_update_of_an_argument_is_refused(update):
+    """A replay works on its own copy of each argument, so an update of the caller's tensor in
+    place would never reach it: refused by name (eager's effect on the recording call stays)."""
+    def step(x):
+        update(x)
+        return x * 2
+    compiled = mg.compile(step)
+    x = mg.tensor(np.arange(3.0), requires_grad=update is _sgd_on_argument)
+    compiled(x)
+    with pytest.raises(mg.CompileError, match=r"in-place update of an argument \(shape \([23],\)\)"):
+        compiled(x)
+    assert not compiled.programs
+
+
 def test_gradients_zeroed_in_place_are_refused_by_name():
     """zero_grad(set_to_none=False) zeroes the previous call's gradients: the error says so."""
     lin = nn.Linear(2, 1)
