@@ -33,6 +33,12 @@ What cannot be replayed raises `CompileError` while tracing: reading a value int
 data that differ between calls, a step that reads a result of its previous call, and an
 in-place update of an argument (a replay works on its own copy of each argument).
 
+What a replay does not see: Python state that the step reads, fixed when it was recorded. A
+Python number (`x * beta` with a global `beta` changed later) stays the recorded value, and a
+module switched to eval() after recording still runs as in training (dropout, batch statistics).
+Pass numbers that change as tensor arguments, and compile one step per mode. The grad mode is
+part of the signature: a call under no_grad records (and fails, as eager does) afresh.
+
 Size budget: 450 code lines
 """
 import dataclasses
@@ -386,7 +392,7 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
     def step(*args):
         if not all(isinstance(x, Tensor) for x in args):
             raise TypeError("mg.compile: the compiled function takes Tensors only")
-        key = tuple((x.shape, x.dtype, x.requires_grad) for x in args)
+        key = (autograd.is_grad_enabled(), *((x.shape, x.dtype, x.requires_grad) for x in args))
         program = programs.get(key)
         if program is not None:
             out = program(args)
@@ -411,5 +417,5 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
             raise
         return result
 
-    step.programs = programs    # {(shapes, dtypes, requires_grad): program}; program.dot() draws it
+    step.programs = programs    # {(grad mode, (shape, dtype, requires_grad) ...): program}
     return step

@@ -296,6 +296,28 @@ def test_in_place_update_of_an_argument_is_refused(update):
     assert not compiled.programs
 
 
+def test_a_call_under_no_grad_is_not_replayed_as_a_training_step():
+    """The grad mode is part of the signature: under no_grad the step runs eagerly and fails as
+    eager does, instead of a replay updating the weights."""
+    lin = nn.Linear(3, 1)
+    opt = mg.optim.SGD(lin.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = lin(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = mg.compile(step)
+    x = mg.tensor(np.ones((2, 3), np.float32))
+    for _ in range(4):
+        compiled(x)
+    weight = lin.weight.data.copy()
+    with mg.no_grad(), pytest.raises(RuntimeError, match="does not require grad"):
+        compiled(x)
+    np.testing.assert_array_equal(lin.weight.data, weight)
+
+
 def test_gradients_zeroed_in_place_are_refused_by_name():
     """zero_grad(set_to_none=False) zeroes the previous call's gradients: the error says so."""
     lin = nn.Linear(2, 1)
