@@ -218,14 +218,7 @@ def test_replayed_step_leaves_each_calls_gradients():
     for compiled in (False, True):
         mg.manual_seed(0)
         model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
-        opt = mg.optim.Adam(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+        step = _ce_step(model, mg.optim.Adam(model.parameters(), lr=0.1))
         run = mg.compile(step) if compiled else step
         grads[compiled] = []
         for x, y in zip(xs, ys):
