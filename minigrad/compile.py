@@ -266,6 +266,7 @@ def _uses(instr):
 
 
 def _store(out, run):
+    """An instruction that computes a fresh array, copied into its buffer."""
     out[...] = run()
 
 
