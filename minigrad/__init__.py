@@ -5,11 +5,10 @@ from .backend import (bool_, float16, float32, float64, get_rng_state, int8, int
 from .creation import (arange, eye, full, full_like, ones, ones_like, rand, rand_like, randn,
                        randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import data, optim
+from . import data, distributed, onnx, optim, viz
 from .serialize import load, save
 from .functions import concatenate, matmul, maximum, minimum, one_hot, stack, tensor, where
 from .tensor import Tensor
-from . import viz
 
 __version__ = "0.1.0"
 
@@ -18,14 +17,9 @@ __all__ = [
     "ones_like", "full_like", "randn_like", "rand_like", "matmul", "where", "maximum", "minimum",
     "concatenate", "stack", "one_hot", "no_grad", "enable_grad", "is_grad_enabled", "grad",
     "scope", "gradcheck", "gradgradcheck", "GradcheckError", "manual_seed", "get_rng_state",
-    "set_rng_state", "optim", "data", "viz", "save", "load",
+    "set_rng_state", "optim", "data", "viz", "onnx", "distributed", "save", "load",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
 ]
-
-# --- interop: ONNX export and MPI data parallelism (minigrad/onnx.py, minigrad/distributed.py) ----
-from . import distributed, onnx  # noqa: E402
-
-__all__ += ["onnx", "distributed"]
 
 # --- PyTorch's tensor vocabulary (minigrad/tensor_ops.py): Tensor methods and mg.<name> ----------
 from . import tensor_ops  # noqa: E402

@@ -159,12 +159,11 @@ def _buckets(params, bucket_bytes):
     """Consecutive parameters of one dtype, at most bucket_bytes each (a bigger one alone)."""
     buckets, size = [], 0
     for p in params:
-        nbytes = p.size * p.dtype.itemsize
-        if not buckets or p.dtype != buckets[-1][0].dtype or size + nbytes > bucket_bytes:
+        if not buckets or p.dtype != buckets[-1][0].dtype or size + p.data.nbytes > bucket_bytes:
             buckets.append([])
             size = 0
         buckets[-1].append(p)
-        size += nbytes
+        size += p.data.nbytes
     return buckets
 
 

@@ -8,11 +8,6 @@ class GradcheckError(AssertionError):
     """An analytic gradient disagrees with central finite differences."""
 
 
-def _outputs(result):
-    outs = result if isinstance(result, (tuple, list)) else (result,)
-    return [o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f"]
-
-
 class _Weighted:
     """fn reduced to a scalar by a fixed random weighting of its outputs (a plain sum would hide
     gradients that land in the wrong place)."""
@@ -21,7 +16,8 @@ class _Weighted:
         self.fn, self.rng, self.weights = fn, xp.random.default_rng(seed), None
 
     def __call__(self, *inputs):
-        outs = _outputs(self.fn(*inputs))
+        outs = [o for o in autograd._listed(self.fn(*inputs))
+                if isinstance(o, Tensor) and o.dtype.kind == "f"]
         if self.weights is None:
             self.weights = [self.rng.standard_normal(o.shape) for o in outs]
         terms = [(o * Tensor._wrap(w.astype(o.dtype))).sum() for o, w in zip(outs, self.weights)]
@@ -30,7 +26,7 @@ class _Weighted:
 
 def _check_inputs(inputs, caller):
     """(the inputs as a list, the indices of those that require grad), after checking them."""
-    inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    inputs = autograd._listed(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise TypeError(f"{caller}: input {i} is a {type(x).__name__}, not a Tensor")

@@ -229,8 +229,7 @@ class Abs(Primitive):
         return xp.abs(a)
 
     def backward(self, g):
-        a = self.inputs[0].data         # sign, with 0 at nan as torch
-        return (g * _const(host(_sign, a, g.dtype)),)
+        return (g * _const(host(_sign, self.inputs[0].data, g.dtype)),)    # 0 at nan, as torch
 
 
 class Relu(Primitive):
@@ -252,26 +251,23 @@ class Maximum(Primitive):
     def forward(self, a, b):
         return xp.maximum(a, b)
 
-    def _shares(self, a, b):
-        """a's and b's parts of the gradient: half each at a tie, and all of it to both where one
-        is nan (torch's rule: an input gets none only where it lost)."""
-        tie = 0.5 * (a == b)
-        return 1 - (a < b) - tie, 1 - (a > b) - tie
-
     def backward(self, g):
         a, b = self.inputs          # host: recorded for replay
         return tuple(g * _const(host(self._share, a.data, b.data, g.dtype, i)) for i in (0, 1))
 
     def _share(self, a, b, dtype, i):
-        return self._shares(a, b)[i].astype(dtype)
+        """a's (i = 0) or b's (i = 1) part of the gradient: half each at a tie, and all of it to
+        both where one is nan (torch's rule: an input gets none only where it lost)."""
+        lost = a < b if i == 0 else a > b
+        return (1 - lost - 0.5 * (a == b)).astype(dtype)
 
 
 class Minimum(Maximum):
     def forward(self, a, b):
         return xp.minimum(a, b)
 
-    def _shares(self, a, b):
-        return super()._shares(a, b)[::-1]      # the mirror image: b's share of max is a's of min
+    def _share(self, a, b, dtype, i):
+        return super()._share(a, b, dtype, 1 - i)   # mirrored: b's share of max is a's of min
 
 
 class Where(Primitive):

@@ -367,12 +367,6 @@ class Tensor:
     __imul__ = lambda self, o: self._augmented(o, Tensor.mul_, Tensor.__mul__)
     __itruediv__ = lambda self, o: self._augmented(o, Tensor.div_, Tensor.__truediv__)
 
-    def amax(self, dim=(), keepdim=False):
-        return TO.amax(self, dim, keepdim)
-
-    def amin(self, dim=(), keepdim=False):
-        return TO.amin(self, dim, keepdim)
-
     view = reshape
     dim = lambda self: self.ndim
     contiguous = lambda self: self      # NumPy arrays need no contiguous copy
@@ -387,6 +381,6 @@ METHODS = """clamp clip floor ceil trunc sign isnan isinf isfinite round exp log
     cos log1p expm1 rsqrt pow square nan_to_num logaddexp max min var std prod cumsum cumprod
     norm argsort sort topk take_along_dim gather scatter_add scatter index_select masked_fill tril
     triu flip roll split chunk unbind repeat tile repeat_interleave expand_as unflatten movedim bmm
-    outer matmul numel clone type_as to new_zeros where lerp diagonal narrow""".split()
+    outer matmul numel clone type_as to new_zeros where lerp diagonal narrow amax amin""".split()
 for _name in METHODS:
     setattr(Tensor, _name, getattr(TO, _name))

@@ -273,9 +273,8 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     idx, d = _index(index, "scatter_add", input), F.dim_index(dim, input.shape, "scatter_add")
     src = src if isinstance(src, Tensor) else F.lift(src, input, "scatter_add").expand(idx.shape)
     try:
-        key = F.grid_key(idx, d)
         src = src[tuple(slice(n) for n in idx.shape)]
-        added = ops.IndexAdd.apply(src, key=key, shape=input.shape)
+        added = ops.IndexAdd.apply(src, key=F.grid_key(idx, d), shape=input.shape)
     except (IndexError, ValueError) as e:
         raise ValueError(f"scatter_add: index {idx.shape} and src {src.shape} do not fit input "
                          f"{input.shape} along dim {dim}: {e}") from None

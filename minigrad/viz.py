@@ -243,7 +243,6 @@ class _Picture:
         modules = {prefix for prefix in self.members if prefix[-1][0] == "module"}
         self.leaf_modules = modules - {m[:i] for m in modules for i in range(1, len(m))}
         self.unit = {id(op): self._unit_of(op) for op in self.ops}
-        self.main_dtype = self.outputs[0].dtype
         self._entering = {}
 
     def _unit_of(self, op):
@@ -331,7 +330,7 @@ class _Picture:
         return _html(title, f"{_fmt_shape(t.shape)} {t.dtype}", flags, value, self._grad_line(t))
 
     def _edge_label(self, t):
-        dtype = str(t.dtype) if t.dtype != self.main_dtype else ""
+        dtype = str(t.dtype) if t.dtype != self.outputs[0].dtype else ""
         label = " ".join(p for p in (self.name(t), _fmt_shape(t.shape), dtype) if p)
         return "\n".join(p for p in (label, self._grad_line(t)) if p)
 

@@ -100,9 +100,8 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stri
     if any(f + e <= 2 * p for f, e, p in zip(full, extra, padding)):
         raise ValueError(f"{op}: padding {padding} leaves no output for input {x.shape} and "
                          f"weight {weight.shape}")
-    G = groups
-    w = weight.reshape(G, C // G, OCg * KH * KW).swapaxes(1, 2)              # (G, OC/G*KH*KW, C/G)
-    cols = w @ x.reshape(N, G, C // G, H * W)                              # (N, G, OC/G*KH*KW, H*W)
+    w = weight.reshape(groups, C // groups, OCg * KH * KW).swapaxes(1, 2)    # (G, OC/G*KH*KW, C/G)
+    cols = w @ x.reshape(N, groups, C // groups, H * W)                    # (N, G, OC/G*KH*KW, H*W)
     cols = cols.reshape(N, OC, KH, KW, H, W).permute(0, 1, 4, 5, 2, 3)      # (N, OC, H, W, KH, KW)
     y = sliding_window_add(cols, (N, OC, *full), (2, 3), stride, dilation)  # (N, OC, *full)
     (ph, pw), (eh, ew) = padding, extra

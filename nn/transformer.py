@@ -90,15 +90,6 @@ class MultiheadAttention(Module):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
 
 
-def _activation(activation):
-    if callable(activation):
-        return activation
-    if activation not in ("relu", "gelu"):
-        raise ValueError(f"Transformer layer: activation must be 'relu', 'gelu' or a callable, "
-                         f"got {activation!r}")
-    return F.relu if activation == "relu" else F.gelu
-
-
 class _TransformerLayer(Module):
     """The encoder and decoder layers' shared parts: torch's submodules, in torch's order (the
     decoder's `multihead_attn`, `norm3` and `dropout3` where _cross is set), and the residual
@@ -122,7 +113,10 @@ class _TransformerLayer(Module):
         for name, modules in (("norm", self.norms), ("dropout", self.dropouts)):
             for n, module in enumerate(modules, 1):
                 setattr(self, f"{name}{n}", module)         # norm1, norm2, dropout1, ...
-        self.activation = _activation(activation)
+        if not (callable(activation) or activation in ("relu", "gelu")):
+            raise ValueError(f"Transformer layer: activation must be 'relu', 'gelu' or a callable, "
+                             f"got {activation!r}")
+        self.activation = activation if callable(activation) else getattr(F, activation)
 
     def _residual(self, x, blocks):
         for block, norm, dropout in zip(blocks, self.norms, self.dropouts):
@@ -158,11 +152,10 @@ class TransformerEncoder(Module):
         self.num_layers, self.norm = num_layers, norm
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
-        x = src
         for layer in self.layers:
-            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
-                      is_causal=bool(is_causal))
-        return x if self.norm is None else self.norm(x)
+            src = layer(src, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                        is_causal=bool(is_causal))
+        return src if self.norm is None else self.norm(src)
 
 
 class TransformerDecoderLayer(_TransformerLayer):

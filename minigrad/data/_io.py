@@ -5,6 +5,7 @@ import importlib
 import os
 import struct
 import zlib
+from pathlib import Path
 
 from ..backend import xp
 
@@ -28,8 +29,7 @@ def md5(raw: bytes) -> str:
 
 def read_bytes(path) -> bytes:
     """The content of `path`, gunzipped when it starts with the gzip signature."""
-    with open(path, "rb") as f:
-        raw = f.read()
+    raw = Path(path).read_bytes()
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
@@ -79,8 +79,7 @@ def write_atomic(path, raw: bytes) -> None:
     """Write `raw` to `path` through a temporary file, so a reader never sees half a file."""
     tmp = f"{path}.part{os.getpid()}"
     try:
-        with open(tmp, "wb") as f:
-            f.write(raw)
+        Path(tmp).write_bytes(raw)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

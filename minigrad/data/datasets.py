@@ -18,10 +18,8 @@ from .transforms import apply_batch
 
 def default_root() -> str:
     """$MINIGRAD_DATA, else ($XDG_CACHE_HOME or ~/.cache)/minigrad."""
-    if os.environ.get("MINIGRAD_DATA"):
-        return os.environ["MINIGRAD_DATA"]
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "minigrad")
+    return os.environ.get("MINIGRAD_DATA") or os.path.join(cache, "minigrad")
 
 
 def _log(message):

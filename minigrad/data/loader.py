@@ -65,13 +65,10 @@ class DataLoader:
                 raise RuntimeError("DataLoader: the loader was restarted or reloaded while this "
                                    "iterator was running; create a new iterator")
             self._batch = i + 1
-            yield self._load(order[i * size:(i + 1) * size])
-
-    def _load(self, indices) -> tuple:
-        fields = get_batch(self.dataset, indices)
-        if self.transform is not None:
-            fields = (apply_batch(self.transform, fields[0]),) + fields[1:]
-        return tuple(f if isinstance(f, Tensor) else Tensor(f) for f in fields)
+            fields = get_batch(self.dataset, order[i * size:(i + 1) * size])
+            if self.transform is not None:
+                fields = (apply_batch(self.transform, fields[0]),) + fields[1:]
+            yield tuple(f if isinstance(f, Tensor) else Tensor(f) for f in fields)
 
     def state_dict(self) -> dict:
         """Where the loader stands: {"seed", "epoch", "batch"} (batches of `epoch` already served)."""

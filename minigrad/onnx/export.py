@@ -383,7 +383,10 @@ class _Graph:
             if out.ndim != op.inputs[0].ndim:
                 y = self.node("Reshape", [y, self.shape(op, op2)])
         elif kind == "Pad":
-            y = self._pad(op, x[0], out)
+            pads = _pads(op, self.first.made, range(out.ndim))    # all befores, then all afters
+            value = out.data.flat[0 if any(pads[:out.ndim]) else -1]  # the first or last is padding
+            y = self.node("Pad", [x[0], self.const(xp.asarray(pads, dtype=xp.int64), "pads"),
+                                  self.const(value, "pad_value")])
         elif kind == "Index":
             y = self._index(op, op2, x[0])
         elif kind == "Windows":
@@ -405,12 +408,6 @@ class _Graph:
         offsets = [spots[ax] + 1 for ax in params["axes"]]
         perm = [i for i in range(len(shape) + len(spots)) if i not in offsets] + offsets
         return self.node("Transpose", [x], perm=perm)
-
-    def _pad(self, op, x, out):
-        pads = _pads(op, self.first.made, range(out.ndim))      # every axis's before, then after
-        value = out.data.flat[0 if any(pads[:out.ndim]) else -1]    # the first or last is padding
-        return self.node("Pad", [x, self.const(xp.asarray(pads, dtype=xp.int64), "pads"),
-                                 self.const(value, "pad_value")])
 
     def _index(self, op, op2, x):
         """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape; one integer array
