@@ -100,10 +100,10 @@ def host(fn, *args):
     return out if _Mode.trace is None else _Mode.trace.host(fn, args, out)
 
 
-def tracing() -> bool:
-    """Whether mg.compile is recording a step (which must then take no shortcut that depends on
-    values)."""
-    return _Mode.trace is not None
+def tracing():
+    """The recorder of mg.compile while it records a step (which must then take no shortcut that
+    depends on values), else None."""
+    return _Mode.trace
 
 
 def untraceable(what: str):

@@ -33,11 +33,11 @@ What cannot be replayed raises `CompileError` while tracing: reading a value int
 data that differ between calls, a step that reads a result of its previous call, and an
 in-place update of an argument (a replay works on its own copy of each argument).
 
-What a replay does not see: Python state that the step reads, fixed when it was recorded. A
-Python number (`x * beta` with a global `beta` changed later) stays the recorded value, and a
-module switched to eval() after recording still runs as in training (dropout, batch statistics).
-Pass numbers that change as tensor arguments, and compile one step per mode. The grad mode is
-part of the signature: a call under no_grad records (and fails, as eager does) afresh.
+What a replay does not see: Python numbers that the step reads are fixed when it is recorded
+(`x * beta` with a global `beta` changed later keeps the recorded value): pass numbers that
+change as tensor arguments. The grad mode is part of the signature (a call under no_grad records
+afresh, and fails as eager does), and the train/eval mode of each module the step called is
+checked before every replay: a module switched since the recording makes the step record again.
 
 Size budget: 450 code lines
 """
@@ -139,7 +139,7 @@ class _Recorder:
 
     def __init__(self):
         self.slots, self.by_id, self.regions, self.instrs = [], {}, [], []
-        self.guards, self.objects = [], {}
+        self.guards, self.objects, self.modes = [], {}, {}   # modes: {id: (module, training)}
 
     def refuse(self, what):
         raise CompileError(f"mg.compile: the step uses {what}, which a recorded program cannot "
@@ -301,6 +301,7 @@ class _Program:
         self.inputs = [rec.by_id[id(x.data)].i for x in inputs]
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
         self.instrs, self.slots, self.grads = rec.instrs, rec.slots, rec.grads
+        self.modes = list(rec.modes.values())
         bufs = _buffers(rec, self.result + [i for _, i in self.grads])     # both live to the end
         self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
                                  strides=s.strides) for s in rec.slots]
@@ -326,8 +327,9 @@ class _Program:
                               else run)
 
     def __call__(self, args):
-        if any(t() is not None and t().data is not a for t, a in self.guards):
-            return None         # state replaced from outside: retrace
+        if any(t() is not None and t().data is not a for t, a in self.guards) or any(
+                m.training != training for m, training in self.modes):
+            return None         # state replaced from outside, or a module's mode changed: retrace
         for i, x in zip(self.inputs, args):
             self.views[i][...] = x.data
         bufsize = xp.setbufsize(2048)   # numpy's iteration buffers (casts, operands in two memory

@@ -46,6 +46,9 @@ class Module(Model):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        recorder = mg.autograd.tracing()
+        if recorder is not None:        # mg.compile replays the call only in this mode
+            recorder.modes[id(self)] = (self, self.training)
         with mg.scope(self._local_name or type(self).__name__, kind="module"):
             return self.forward(*args, **kwargs)
 
@@ -252,8 +255,7 @@ class _ModuleSequence(Module):
     def __len__(self):
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    __iter__ = Module.children
 
     def __getitem__(self, index):
         items = list(self._modules.items())

@@ -311,6 +311,24 @@ def test_a_call_under_no_grad_is_not_replayed_as_a_training_step():
     np.testing.assert_array_equal(lin.weight.data, weight)
 
 
+def test_a_module_switched_to_eval_is_recorded_again():
+    """A module's train/eval mode at recording is checked before each replay: after eval() the
+    step runs (and records) in eval mode, batch norm using its running statistics as eager does,
+    and after train() in training mode again."""
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    compiled = mg.compile(lambda x: model(x).sum(0))
+    x = mg.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    for mode in (True, False, True):
+        model.train(mode)
+        for _ in range(4):
+            got = compiled(x).numpy()
+            np.testing.assert_array_equal(got, model(x).sum(0).numpy())
+        assert len(compiled.programs) == 1
+    model.train()
+    assert np.abs(compiled(x).numpy()).max() < 1e-5 < np.abs(model.eval()(x).sum(0).numpy()).max()
+
+
 def test_gradients_zeroed_in_place_are_refused_by_name():
     """zero_grad(set_to_none=False) zeroes the previous call's gradients: the error says so."""
     lin = nn.Linear(2, 1)
