@@ -30,8 +30,9 @@
 
 What cannot be replayed raises `CompileError` while tracing: reading a value into Python
 (`bool(t)`, `.item()`, `.numpy()`, `float(t)`), random numbers (dropout), arrays made from NumPy
-data that differ between calls, a step that reads a result of its previous call, and an
-in-place update of an argument (a replay works on its own copy of each argument).
+data that differ between calls, and a step that reads a result of its previous call. A replay
+works on its own copy of each argument: one that the step updates in place (`x.add_(1)`, through
+a view of it, or an optimizer over it) is copied back to the caller's tensor afterwards.
 
 What a replay does not see: Python numbers that the step reads are fixed when it is recorded
 (`x * beta` with a global `beta` changed later keeps the recorded value): pass numbers that
@@ -139,7 +140,8 @@ class _Recorder:
 
     def __init__(self):
         self.slots, self.by_id, self.regions, self.instrs = [], {}, [], []
-        self.guards, self.objects, self.modes = [], {}, {}   # modes: {id: (module, training)}
+        self.guards, self.objects, self.modes, self.written = [], {}, {}, set()
+        # modes: {id: (module, its training flag)}; written: the input regions updated in place
 
     def refuse(self, what):
         raise CompileError(f"mg.compile: the step uses {what}, which a recorded program cannot "
@@ -176,10 +178,11 @@ class _Recorder:
         return s
 
     def updated(self, a):
-        """An in-place update (autograd.bump_version): of an argument, it would reach only the
-        program's copy of it in a replay, not the caller's tensor."""
-        if getattr(self._region(a), "kind", None) == "input":
-            self.refuse(f"an in-place update of an argument (shape {a.shape})")
+        """An in-place update (autograd.bump_version): a replay makes it to its own copy of an
+        argument, so an argument so updated is copied back to the caller's tensor."""
+        region = self._region(a)
+        if region is not None and region.kind == "input":
+            self.written.add(id(region))
 
     def _arg(self, v):
         return _map(v, lambda a: _Ref(self.slot(a).i) if isinstance(a, ndarray) else a)
@@ -220,7 +223,8 @@ def _check_same(first, second):
                            f"call and {len(second.instrs)} on its second: its Python control "
                            "flow depends on something that changes between calls")
     for a, b in zip(first.instrs, second.instrs):
-        same = a[0] == b[0] and a[2] == b[2] and a[4] == b[4] and (
+        same = a[0] == b[0] and a[4] == b[4] and len(a[2]) == len(b[2]) and all(
+            map(_equal, a[2], b[2])) and (   # host arguments: a dict (a param group) by identity
             a[1] is b[1] if a[0] == "prim" else _code(a[1]) == _code(b[1]))
         if not same or a[3].keys() != b[3].keys() or any(
                 not _equal(a[3][k], b[3][k]) for k in a[3]):
@@ -302,6 +306,8 @@ class _Program:
         self.result = [rec.by_id[id(t.data)].i for t in _tensors(result)]
         self.instrs, self.slots, self.grads = rec.instrs, rec.slots, rec.grads
         self.modes = list(rec.modes.values())
+        self.written = [k for k, i in enumerate(self.inputs)
+                        if id(rec.slots[i].region) in rec.written]
         bufs = _buffers(rec, self.result + [i for _, i in self.grads])     # both live to the end
         self.views = [xp.ndarray(s.shape, s.dtype, buffer=bufs[id(s.region)], offset=s.offset,
                                  strides=s.strides) for s in rec.slots]
@@ -338,6 +344,12 @@ class _Program:
                 run()
         finally:
             xp.setbufsize(bufsize)
+        for k in self.written:      # arguments the step updates in place get their new values
+            x = args[k]
+            if not x.data.flags.writeable:      # as Tensor's in-place methods do
+                x.data = x.data.copy()
+            xp.copyto(x.data, self.views[self.inputs[k]])
+            autograd.bump_version(x)
         for k, i in self.grads:     # this call's gradients, in the program's buffers
             t = args[k] if isinstance(k, int) else k()
             if t is not None:
