@@ -116,7 +116,7 @@ def bump_version(t):
     """Mark `t` as modified in place, so a backward that saved it refuses to run."""
     _Mode.inplace += 1
     t._version = _Mode.inplace
-    if _Mode.trace is not None:     # mg.compile refuses in-place updates of a step's arguments
+    if _Mode.trace is not None:     # mg.compile copies an argument so updated back to the caller
         _Mode.trace.updated(t.data)
 
 
