@@ -1,7 +1,7 @@
 """Helpers applied to a model's gradients between backward and the optimizer step."""
 import math
 
-from minigrad import Tensor, no_grad, tensor
+from minigrad import Tensor, no_grad, stack, tensor
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> Tensor:
@@ -15,13 +15,13 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> Tens
     if not params:
         return tensor(0.0)
     dtype = params[0].grad.dtype
-    with no_grad():
-        if math.isinf(norm_type):
-            total = tensor(max(float(p.grad.abs().max()) for p in params), dtype=dtype)
+    with no_grad():         # tensors throughout, as torch: no value read into Python, so a
+        if math.isinf(norm_type):       # compiled step (mg.compile) can clip too
+            total = stack([p.grad.abs().max().astype(dtype) for p in params]).max()
         else:
             total = sum((p.grad.abs() ** norm_type).sum().astype(dtype) for p in params)
             total = total ** (1.0 / norm_type)
-        scale = min(max_norm / (float(total) + 1e-6), 1.0)
+        scale = (max_norm / (total + 1e-6)).minimum(1.0)
         for p in params:
             # a new tensor, not an in-place update: backward may hand one gradient array to
             # several parameters (the two inputs of an add), which must be scaled once each

@@ -380,6 +380,34 @@ def test_gradients_zeroed_in_place_are_refused_by_name():
             compiled(x)
 
 
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_a_step_that_clips_its_gradients_replays(norm_type):
+    """clip_grad_norm_ reads no value into Python, so a step that clips compiles, and its losses,
+    norms and weights follow eager's bit for bit."""
+    rng = np.random.default_rng(0)
+    batches = [(mg.tensor(rng.standard_normal((5, 4), dtype=np.float32)),
+                mg.tensor(rng.integers(0, 3, 5))) for _ in range(6)]
+    runs = {}
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = mg.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.1, norm_type)
+            opt.step()
+            return loss, norm
+        run = mg.compile(step) if compiled else step
+        runs[compiled] = [[t.item() for t in run(x, y)] for x, y in batches]
+        runs[compiled].append(model[0].weight.numpy().tolist())
+    assert len(run.programs) == 1
+    assert runs[True] == runs[False]
+    assert all(norm > 0.1 for _, norm in runs[True][:-1])      # every step was clipped
+
+
 def test_replayed_one_hot_is_written_into_its_buffer():
     """one_hot writes each call's encoding into the program's buffer: with 1,000 classes the
     (64, 1000) float32 encoding alone is 250 KiB, and a replayed step allocates far less, while

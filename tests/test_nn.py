@@ -625,6 +625,24 @@ def test_clip_grad_norm_matches_torch(max_norm, norm_type):
     assert params[-1].grad is None
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
+def test_clip_grad_norm_matches_torch_in_float32(norm_type):
+    """The scale is computed in the gradients' dtype, as torch does, so float32 gradients come out
+    as torch's, bit for bit."""
+    torch = require("torch")
+    rng = np.random.default_rng(6)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (4,), (2, 2, 2)]]
+    params = [nn.Parameter(np.zeros(g.shape, np.float32)) for g in grads]
+    tparams = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for p, tp, g in zip(params, tparams, grads):
+        p.grad, tp.grad = mg.tensor(g), torch.tensor(g)
+    total = nn.utils.clip_grad_norm_(params, 0.5, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(tparams, 0.5, norm_type)
+    assert total.dtype == mg.float32 and total.item() == pytest.approx(ttotal.item(), rel=1e-6)
+    for p, tp in zip(params, tparams):
+        np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
+
+
 def test_clip_grad_norm_scales_a_gradient_shared_by_two_parameters_once():
     a, b = nn.Parameter([3.0]), nn.Parameter([4.0])
     (a + b).sum().backward()                         # backward may hand both the same tensor
