@@ -1,7 +1,8 @@
 """mg.compile: record a whole training step once, then replay it without building graphs.
 
 `step = mg.compile(fn)` wraps a function of tensors, typically forward, `loss.backward()` and
-`optimizer.step()`. For each new set of argument shapes, dtypes and requires_grad flags:
+`optimizer.step()`. For each new set of argument shapes, dtypes and requires_grad flags (and of
+arguments that share memory):
 
 1. The first call runs `fn` eagerly (optimizers create their state then). The next two run it
    eagerly while a recorder notes every primitive applied (those of
@@ -407,7 +408,10 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
     def step(*args):
         if not all(isinstance(x, Tensor) for x in args):
             raise TypeError("mg.compile: the compiled function takes Tensors only")
-        key = (autograd.is_grad_enabled(), *((x.shape, x.dtype, x.requires_grad) for x in args))
+        shared = tuple(next((j for j in range(k) if xp.may_share_memory(args[j].data, x.data)),
+                            k) for k, x in enumerate(args))     # arguments that share memory
+        key = (autograd.is_grad_enabled(), shared,
+               *((x.shape, x.dtype, x.requires_grad) for x in args))
         program = programs.get(key)
         if program is not None:
             out = program(args)
@@ -432,5 +436,5 @@ def compile(fn):  # noqa: A001 (the public name, as torch.compile)
             raise
         return result
 
-    step.programs = programs    # {(grad mode, (shape, dtype, requires_grad) ...): program}
+    step.programs = programs    # {(grad mode, sharing, (shape, dtype, requires_grad) ...): program}
     return step

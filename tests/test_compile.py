@@ -324,6 +324,19 @@ def test_steps_with_different_parameter_groups_are_refused():
         compiled(w)
 
 
+def test_arguments_that_share_memory_get_their_own_program():
+    """A step recorded with one tensor passed twice reads both arguments from one buffer: it is
+    not replayed for two different tensors (nor the other way round)."""
+    compiled = mg.compile(lambda a, b: a - b)
+    x, y = mg.tensor(np.ones(3, np.float32)), mg.tensor(np.zeros(3, np.float32))
+    for _ in range(4):
+        np.testing.assert_array_equal(compiled(x, x).numpy(), np.zeros(3))
+    for _ in range(4):
+        np.testing.assert_array_equal(compiled(x, y).numpy(), np.ones(3))
+        np.testing.assert_array_equal(compiled(x, x).numpy(), np.zeros(3))
+    assert len(compiled.programs) == 2
+
+
 def test_a_call_under_no_grad_is_not_replayed_as_a_training_step():
     """The grad mode is part of the signature: under no_grad the step runs eagerly and fails as
     eager does, instead of a replay updating the weights."""
