@@ -270,9 +270,15 @@ def _uses(instr):
     return [i for i in [*(ins if kind == "prim" else []), out] if i is not None] + refs
 
 
-def _store(out, run):
-    """An instruction that computes a fresh array, copied into its buffer."""
-    out[...] = run()
+def _store(out, run, name):
+    """An instruction that computes a fresh array, copied into its buffer; one whose shape
+    differs from the recording's depends on values (a boolean mask), which no replay can follow."""
+    value = run()
+    if xp.shape(value) != out.shape:
+        raise CompileError(f"mg.compile: {name} gave shape {xp.shape(value)} where the recorded "
+                           f"step had {out.shape}: its shape depends on tensor values (a boolean "
+                           "mask), which a recorded program cannot replay; run the step eagerly")
+    out[...] = value
 
 
 def _buffers(rec, result):
@@ -330,8 +336,8 @@ class _Program:
                 self.calls.append(functools.partial(_INTO[fn], self.views[out], *arrays, **kwargs))
                 continue        # written in place: no temporary
             run = functools.partial(fn if kind == "host" else fn().forward, *arrays, **kwargs)
-            self.calls.append(functools.partial(_store, self.views[out], run) if out is not None
-                              else run)
+            self.calls.append(run if out is None else functools.partial(
+                _store, self.views[out], run, _describe((kind, fn))))
 
     def __call__(self, args):
         if any(t() is not None and t().data is not a for t, a in self.guards) or any(

@@ -386,6 +386,8 @@ def repeat_interleave(input, repeats, dim=None) -> Tensor:
     if dim is None:
         return repeat_interleave(input.reshape(-1), repeats, 0)
     d = F.dim_index(dim, input.shape, "repeat_interleave")
+    if isinstance(repeats, Tensor):     # the counts set the output's shape
+        autograd.untraceable("repeat_interleave with tensor repeats (the shape depends on them)")
     counts = xp.asarray(F.unwrap(repeats, "repeat_interleave"))
     if counts.ndim > 1 or counts.size not in (1, input.shape[d]) or (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats {counts.shape} must be one count >= 0 or "

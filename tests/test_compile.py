@@ -337,6 +337,31 @@ def test_arguments_that_share_memory_get_their_own_program():
     assert len(compiled.programs) == 2
 
 
+def test_a_boolean_mask_whose_count_changes_is_a_clear_error():
+    """A boolean mask with the recorded count replays (new positions included); one with another
+    count would change the step's shapes, and the replay says so instead of a NumPy error."""
+    compiled = mg.compile(lambda x, m: x[m].sum())
+    x = mg.tensor(np.arange(4.0))
+    for _ in range(3):
+        compiled(x, mg.tensor(np.array([True, False, True, False])))
+    assert compiled(x, mg.tensor(np.array([False, True, False, True]))).item() == 4.0
+    with pytest.raises(mg.CompileError, match=r"Index gave shape \(3,\) where the recorded step "
+                                              r"had \(2,\): its shape depends on tensor values"):
+        compiled(x, mg.tensor(np.array([True, True, True, False])))
+
+
+def test_repeat_interleave_with_tensor_repeats_is_refused():
+    """Its output's shape comes from the counts' values, which a replay cannot follow (an int
+    count replays)."""
+    x = mg.tensor(np.arange(4.0))
+    compiled = mg.compile(lambda x, r: mg.repeat_interleave(x, r).sum())
+    compiled(x, mg.tensor(np.array([1, 1, 1, 1])))
+    with pytest.raises(mg.CompileError, match="repeat_interleave with tensor repeats"):
+        compiled(x, mg.tensor(np.array([1, 1, 1, 1])))
+    by_int = mg.compile(lambda x: mg.repeat_interleave(x, 2).sum())
+    assert [by_int(x).item() for _ in range(4)] == [12.0] * 4 and by_int.programs
+
+
 def test_a_call_under_no_grad_is_not_replayed_as_a_training_step():
     """The grad mode is part of the signature: under no_grad the step runs eagerly and fails as
     eager does, instead of a replay updating the weights."""
