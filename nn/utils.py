@@ -15,8 +15,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0) -> Tens
     if not params:
         return tensor(0.0)
     dtype = params[0].grad.dtype
-    with no_grad():         # tensors throughout, as torch: no value read into Python, so a
-        if math.isinf(norm_type):       # compiled step (mg.compile) can clip too
+    # tensors throughout, as torch: no value is read into Python, so a compiled step can clip too
+    with no_grad():
+        if math.isinf(norm_type):
             total = stack([p.grad.abs().max().astype(dtype) for p in params]).max()
         else:
             total = sum((p.grad.abs() ** norm_type).sum().astype(dtype) for p in params)
